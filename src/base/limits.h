@@ -1,0 +1,31 @@
+// Every bound Arbor enforces, in one place. Units last in names.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace arbor::limits {
+
+// HTTP: the largest request body accepted on any route (logs3 overflow uploads included).
+inline constexpr std::size_t request_body_bytes_max = 64ull << 20;
+// What /version advertises; bigger logs3 batches go through /logs3/overflow.
+inline constexpr std::size_t logs3_payload_bytes_max = 32ull << 20;
+// Rows in one /logs3 request.
+inline constexpr std::size_t logs3_rows_max = 100'000;
+// One attachment upload.
+inline constexpr std::size_t attachment_bytes_max = 64ull << 20;
+// JSON nesting accepted from clients.
+inline constexpr std::size_t json_depth_max = 64;
+// Open HTTP connections at once.
+inline constexpr std::size_t connections_max = 1024;
+// Seconds a connection may sit idle or take to send a request.
+inline constexpr int http_idle_timeout_s = 60;
+// BTQL page size cap.
+inline constexpr std::size_t btql_limit_max = 100'000;
+inline constexpr std::size_t btql_limit_default = 1000;
+// Group commit: requests bundled into one fsync.
+inline constexpr std::size_t wal_group_requests_max = 1024;
+// A WAL record bigger than this is corruption, not data.
+inline constexpr std::uint32_t wal_record_bytes_max = 256u << 20;
+
+}  // namespace arbor::limits

@@ -1,0 +1,34 @@
+#include "base/util.h"
+
+#include <gtest/gtest.h>
+
+namespace arbor {
+namespace {
+
+TEST(Util, UuidShape) {
+  std::string a = NewUuid();
+  EXPECT_TRUE(LooksLikeUuid(a));
+  EXPECT_EQ(a[14], '4');
+  EXPECT_NE(a, NewUuid());
+  EXPECT_FALSE(LooksLikeUuid("not-a-uuid"));
+}
+
+TEST(Util, Crc32cKnownVector) {
+  // The standard CRC-32C check value for "123456789".
+  EXPECT_EQ(Crc32c("123456789"), 0xE3069283u);
+}
+
+TEST(Util, Sha256KnownVector) {
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(Util, IsoTime) { EXPECT_EQ(FormatIsoTime(1'700'000'000'123'000), "2023-11-14T22:13:20.123Z"); }
+
+TEST(Util, ConstantTimeEquals) {
+  EXPECT_TRUE(ConstantTimeEquals("abc", "abc"));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "abd"));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "ab"));
+}
+
+}  // namespace
+}  // namespace arbor
