@@ -1,0 +1,58 @@
+#include "catalog/catalog.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "base/util.h"
+
+namespace arbor::catalog {
+namespace {
+
+std::string TempPath() {
+  return std::filesystem::temp_directory_path() / ("arbor-cat-" + NewUuid() + ".db");
+}
+
+TEST(SqliteCatalog, OrgsKeysAndObjectsPersist) {
+  std::string path = TempPath();
+  std::string org_id, project_id;
+  {
+    auto cat = OpenSqliteCatalog(path);
+    ASSERT_TRUE(cat.ok()) << cat.status().ToString();
+    auto org = (*cat)->CreateOrg("acme");
+    ASSERT_TRUE(org.ok());
+    org_id = org->id;
+    EXPECT_EQ((*cat)->CreateOrg("acme").status().code(), StatusCode::kAlreadyExists);
+    ASSERT_TRUE((*cat)->CreateApiKey({.id = NewUuid(), .org_id = org_id, .name = "k",
+                                      .key_hash = Sha256Hex("secret"), .created = "now"})
+                    .ok());
+    CatalogObject p{.id = NewUuid(), .org_id = org_id, .kind = ObjectKind::kProject,
+                    .name = "proj", .created = "now"};
+    auto created = (*cat)->CreateObject(p);
+    ASSERT_TRUE(created.ok());
+    project_id = created->id;
+    EXPECT_EQ((*cat)->CreateObject(p).status().code(), StatusCode::kAlreadyExists);
+  }
+  auto cat = OpenSqliteCatalog(path);
+  ASSERT_TRUE(cat.ok());
+  auto key = (*cat)->FindApiKeyByHash(Sha256Hex("secret"));
+  ASSERT_TRUE(key.ok());
+  EXPECT_EQ(key->org_id, org_id);
+  EXPECT_FALSE(key->revoked);
+  ASSERT_TRUE((*cat)->RevokeApiKey(key->id).ok());
+  EXPECT_TRUE((*cat)->FindApiKeyByHash(Sha256Hex("secret"))->revoked);
+  auto got = (*cat)->GetObject(org_id, ObjectKind::kProject, project_id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->name, "proj");
+  // Another org cannot see it.
+  EXPECT_EQ((*cat)->GetObject("other", ObjectKind::kProject, project_id).status().code(),
+            StatusCode::kNotFound);
+  auto list = (*cat)->ListObjects(org_id, ObjectKind::kProject, {.name = "proj"});
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(list->size(), 1u);
+  ASSERT_TRUE((*cat)->DeleteObject(org_id, ObjectKind::kProject, project_id).ok());
+  EXPECT_EQ((*cat)->ListObjects(org_id, ObjectKind::kProject, {})->size(), 0u);
+}
+
+}  // namespace
+}  // namespace arbor::catalog

@@ -1,0 +1,286 @@
+#include <sqlite3.h>
+
+#include <mutex>
+
+#include "base/util.h"
+#include "catalog/catalog.h"
+
+namespace arbor::catalog {
+
+const char* ObjectKindName(ObjectKind kind) {
+  switch (kind) {
+    case ObjectKind::kProject: return "project";
+    case ObjectKind::kExperiment: return "experiment";
+    case ObjectKind::kDataset: return "dataset";
+  }
+  return "unknown";
+}
+
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS orgs (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, created TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS api_keys (
+  id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES orgs(id), name TEXT NOT NULL,
+  key_hash TEXT NOT NULL UNIQUE, created TEXT NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS objects (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, org_id TEXT NOT NULL,
+  kind TEXT NOT NULL, project_id TEXT NOT NULL, name TEXT NOT NULL, created TEXT NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS objects_by_name ON objects(org_id, kind, project_id, name);
+)sql";
+
+constexpr int kSchemaVersion = 1;
+
+// A prepared statement that finalizes itself.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  Stmt& Bind(int i, const std::string& v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& Bind(int i, std::int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  int Step() { return sqlite3_step(stmt_); }
+  std::string Text(int col) {
+    const unsigned char* t = sqlite3_column_text(stmt_, col);
+    return t ? std::string(reinterpret_cast<const char*>(t),
+                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+  std::int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
+  bool valid() const { return stmt_ != nullptr; }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class SqliteCatalog final : public Catalog {
+ public:
+  explicit SqliteCatalog(sqlite3* db) : db_(db) {}
+  ~SqliteCatalog() override { sqlite3_close(db_); }
+
+  Status Init() {
+    RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                         "PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;"));
+    RETURN_IF_ERROR(Exec(kSchema));
+    Stmt s(db_, "SELECT version FROM schema_version");
+    if (s.Step() == SQLITE_ROW) {
+      if (s.Int(0) != kSchemaVersion) {
+        return FailedPrecondition("catalog schema version " + std::to_string(s.Int(0)) +
+                                  " is newer than this binary supports");
+      }
+      return Status::Ok();
+    }
+    return Exec("INSERT INTO schema_version VALUES (" + std::to_string(kSchemaVersion) + ")");
+  }
+
+  StatusOr<Org> CreateOrg(const std::string& name) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Org org{.id = NewUuid(), .name = name, .created = FormatIsoTime(NowMicros())};
+    Stmt s(db_, "INSERT INTO orgs (id, name, created) VALUES (?, ?, ?)");
+    s.Bind(1, org.id).Bind(2, org.name).Bind(3, org.created);
+    int rc = s.Step();
+    if (rc == SQLITE_CONSTRAINT) return AlreadyExists("an org named '" + name + "' exists");
+    if (rc != SQLITE_DONE) return Error("create org");
+    return org;
+  }
+
+  StatusOr<Org> GetOrg(const std::string& id) override {
+    return OneOrg("SELECT id, name, created FROM orgs WHERE id = ?", id);
+  }
+
+  StatusOr<Org> FindOrgByName(const std::string& name) override {
+    return OneOrg("SELECT id, name, created FROM orgs WHERE name = ?", name);
+  }
+
+  StatusOr<std::vector<Org>> ListOrgs() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt s(db_, "SELECT id, name, created FROM orgs ORDER BY created");
+    std::vector<Org> out;
+    while (s.Step() == SQLITE_ROW) out.push_back({s.Text(0), s.Text(1), s.Text(2)});
+    return out;
+  }
+
+  Status CreateApiKey(const ApiKey& key) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt s(db_, "INSERT INTO api_keys (id, org_id, name, key_hash, created) VALUES (?,?,?,?,?)");
+    s.Bind(1, key.id).Bind(2, key.org_id).Bind(3, key.name).Bind(4, key.key_hash);
+    s.Bind(5, key.created);
+    if (s.Step() != SQLITE_DONE) return Error("create api key");
+    return Status::Ok();
+  }
+
+  StatusOr<ApiKey> FindApiKeyByHash(const std::string& key_hash) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt s(db_, "SELECT id, org_id, name, key_hash, created, revoked FROM api_keys "
+                "WHERE key_hash = ?");
+    s.Bind(1, key_hash);
+    if (s.Step() != SQLITE_ROW) return NotFound("no such API key");
+    return KeyFrom(s);
+  }
+
+  StatusOr<std::vector<ApiKey>> ListApiKeys() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt s(db_, "SELECT id, org_id, name, key_hash, created, revoked FROM api_keys "
+                "ORDER BY created");
+    std::vector<ApiKey> out;
+    while (s.Step() == SQLITE_ROW) out.push_back(KeyFrom(s));
+    return out;
+  }
+
+  Status RevokeApiKey(const std::string& id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt s(db_, "UPDATE api_keys SET revoked = 1 WHERE id = ?");
+    s.Bind(1, id);
+    if (s.Step() != SQLITE_DONE) return Error("revoke api key");
+    if (sqlite3_changes(db_) == 0) return NotFound("no API key with id " + id);
+    return Status::Ok();
+  }
+
+  StatusOr<CatalogObject> CreateObject(CatalogObject object) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    {
+      Stmt dup(db_, "SELECT 1 FROM objects WHERE org_id = ? AND kind = ? AND project_id = ? "
+                    "AND name = ? AND deleted = 0");
+      dup.Bind(1, object.org_id).Bind(2, std::string(ObjectKindName(object.kind)));
+      dup.Bind(3, object.project_id).Bind(4, object.name);
+      if (dup.Step() == SQLITE_ROW) {
+        return AlreadyExists(std::string(ObjectKindName(object.kind)) + " '" + object.name +
+                             "' already exists");
+      }
+    }
+    Stmt s(db_, "INSERT INTO objects (id, org_id, kind, project_id, name, created, data) "
+                "VALUES (?,?,?,?,?,?,?)");
+    s.Bind(1, object.id).Bind(2, object.org_id).Bind(3, std::string(ObjectKindName(object.kind)));
+    s.Bind(4, object.project_id).Bind(5, object.name).Bind(6, object.created);
+    s.Bind(7, boost::json::serialize(object.data));
+    if (s.Step() != SQLITE_DONE) return Error("create object");
+    object.seq = sqlite3_last_insert_rowid(db_);
+    return object;
+  }
+
+  StatusOr<CatalogObject> GetObject(const std::string& org_id, ObjectKind kind,
+                                    const std::string& id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt s(db_, "SELECT seq, id, org_id, kind, project_id, name, created, data FROM objects "
+                "WHERE id = ? AND org_id = ? AND kind = ? AND deleted = 0");
+    s.Bind(1, id).Bind(2, org_id).Bind(3, std::string(ObjectKindName(kind)));
+    if (s.Step() != SQLITE_ROW) {
+      return NotFound(std::string(ObjectKindName(kind)) + " " + id + " not found");
+    }
+    return ObjectFrom(s, kind);
+  }
+
+  StatusOr<std::vector<CatalogObject>> ListObjects(const std::string& org_id, ObjectKind kind,
+                                                   const ObjectFilter& filter) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt s(db_, "SELECT seq, id, org_id, kind, project_id, name, created, data FROM objects "
+                "WHERE org_id = ? AND kind = ? AND deleted = 0 AND (? IS NULL OR project_id = ?) "
+                "AND (? IS NULL OR name = ?) ORDER BY seq");
+    s.Bind(1, org_id).Bind(2, std::string(ObjectKindName(kind)));
+    BindOptional(s, 3, filter.project_id);
+    BindOptional(s, 5, filter.name);
+    std::vector<CatalogObject> out;
+    while (s.Step() == SQLITE_ROW) out.push_back(ObjectFrom(s, kind));
+    return out;
+  }
+
+  Status UpdateObject(const CatalogObject& object) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt s(db_, "UPDATE objects SET name = ?, data = ? WHERE id = ? AND org_id = ? "
+                "AND deleted = 0");
+    s.Bind(1, object.name).Bind(2, boost::json::serialize(object.data));
+    s.Bind(3, object.id).Bind(4, object.org_id);
+    if (s.Step() != SQLITE_DONE) return Error("update object");
+    if (sqlite3_changes(db_) == 0) return NotFound("object " + object.id + " not found");
+    return Status::Ok();
+  }
+
+  Status DeleteObject(const std::string& org_id, ObjectKind kind, const std::string& id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt s(db_, "UPDATE objects SET deleted = 1 WHERE id = ? AND org_id = ? AND kind = ?");
+    s.Bind(1, id).Bind(2, org_id).Bind(3, std::string(ObjectKindName(kind)));
+    if (s.Step() != SQLITE_DONE) return Error("delete object");
+    if (sqlite3_changes(db_) == 0) return NotFound("object " + id + " not found");
+    return Status::Ok();
+  }
+
+ private:
+  Status Exec(const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "unknown";
+      sqlite3_free(err);
+      return Internal("sqlite: " + msg);
+    }
+    return Status::Ok();
+  }
+
+  Status Error(const std::string& what) {
+    return Internal("sqlite " + what + ": " + sqlite3_errmsg(db_));
+  }
+
+  static void BindOptional(Stmt& s, int i, const std::optional<std::string>& v) {
+    if (v) {
+      s.Bind(i, *v).Bind(i + 1, *v);
+    }
+  }
+
+  StatusOr<Org> OneOrg(const char* sql, const std::string& arg) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt s(db_, sql);
+    s.Bind(1, arg);
+    if (s.Step() != SQLITE_ROW) return NotFound("org not found");
+    return Org{s.Text(0), s.Text(1), s.Text(2)};
+  }
+
+  static ApiKey KeyFrom(Stmt& s) {
+    return ApiKey{.id = s.Text(0), .org_id = s.Text(1), .name = s.Text(2),
+                  .key_hash = s.Text(3), .created = s.Text(4), .revoked = s.Int(5) != 0};
+  }
+
+  static CatalogObject ObjectFrom(Stmt& s, ObjectKind kind) {
+    CatalogObject o;
+    o.seq = s.Int(0);
+    o.id = s.Text(1);
+    o.org_id = s.Text(2);
+    o.kind = kind;
+    o.project_id = s.Text(4);
+    o.name = s.Text(5);
+    o.created = s.Text(6);
+    boost::system::error_code ec;
+    boost::json::value data = boost::json::parse(s.Text(7), ec);
+    if (!ec && data.is_object()) o.data = std::move(data.get_object());
+    return o;
+  }
+
+  std::mutex mu_;  // one connection, used by one thread at a time
+  sqlite3* db_;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Catalog>> OpenSqliteCatalog(const std::string& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                      SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return Internal("cannot open catalog " + path + ": " + msg);
+  }
+  auto catalog = std::make_unique<SqliteCatalog>(db);
+  RETURN_IF_ERROR(catalog->Init());
+  return std::unique_ptr<Catalog>(std::move(catalog));
+}
+
+}  // namespace arbor::catalog

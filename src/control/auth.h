@@ -1,0 +1,43 @@
+// API-key authentication. Keys are random secrets shown once; only their SHA-256 is stored
+// (a fast hash is enough for 192-bit random secrets; there is nothing to brute-force).
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "base/status.h"
+#include "catalog/catalog.h"
+
+namespace arbor::control {
+
+struct Principal {
+  std::string org_id;
+  std::string org_name;
+  std::string key_id;
+};
+
+struct CreatedKey {
+  std::string id;
+  std::string secret;  // shown to the operator once, never stored
+};
+
+class Auth {
+ public:
+  explicit Auth(catalog::Catalog& catalog) : catalog_(catalog) {}
+
+  // Resolves a bearer secret to its org. Unauthenticated for unknown or revoked keys.
+  StatusOr<Principal> Authenticate(std::string_view secret);
+
+  // Creates a key for the org. With `secret` empty a random one is generated.
+  StatusOr<CreatedKey> CreateKey(const std::string& org_id, const std::string& name,
+                                 std::string secret = "");
+
+ private:
+  catalog::Catalog& catalog_;
+  std::mutex mu_;
+  std::unordered_map<std::string, Principal> cache_;  // key hash -> principal (valid keys only)
+};
+
+}  // namespace arbor::control

@@ -1,0 +1,137 @@
+#include "ingest/writer.h"
+
+#include <map>
+#include <set>
+
+#include "base/util.h"
+
+namespace arbor::ingest {
+namespace {
+
+namespace bj = boost::json;
+
+catalog::ObjectKind CatalogKind(ObjectType type) {
+  switch (type) {
+    case ObjectType::kExperiment: return catalog::ObjectKind::kExperiment;
+    case ObjectType::kDataset: return catalog::ObjectKind::kDataset;
+    default: return catalog::ObjectKind::kProject;
+  }
+}
+
+// Dataset rows carry no span ids from the SDKs; the REST schema requires them.
+void FillDatasetSpanIds(bj::object& row, const std::string& id) {
+  if (!row.contains("span_id")) row["span_id"] = id;
+  if (!row.contains("root_span_id")) row["root_span_id"] = id;
+}
+
+}  // namespace
+
+Status Writer::CheckObjectsExist(const std::string& org_id, const std::vector<IncomingRow>& rows) {
+  std::set<std::pair<ObjectType, std::string>> seen;
+  for (const IncomingRow& r : rows) {
+    if (r.object.type == ObjectType::kPlaygroundLogs) continue;  // sessions are client-named
+    if (!seen.emplace(r.object.type, r.object.id).second) continue;
+    auto found = catalog_.GetObject(org_id, CatalogKind(r.object.type), r.object.id);
+    if (!found.ok()) {
+      return NotFound(std::string(ObjectTypeName(r.object.type)) + " " + r.object.id +
+                      " does not exist in this organization");
+    }
+  }
+  return Status::Ok();
+}
+
+storage::RowPtr Writer::Resolve(const IncomingRow& in, const storage::RowPtr& old,
+                                std::uint64_t xact) const {
+  if (in.is_delete) return nullptr;
+  bj::object row;
+  if (in.is_merge && old) {
+    row = *old;
+    json::MergeInto(row, in.fields, in.merge_paths);
+  } else {
+    row = in.fields;
+    if (!row.contains("created") || row.at("created").is_null()) {
+      row["created"] = old && old->contains("created") ? old->at("created")
+                                                       : bj::value(FormatIsoTime(NowMicros()));
+    }
+  }
+  if (in.object.type == ObjectType::kDataset) FillDatasetSpanIds(row, in.id);
+  row["_xact_id"] = XactToString(xact);
+  return std::make_shared<const bj::object>(std::move(row));
+}
+
+StatusOr<std::uint64_t> Writer::Write(const std::string& org_id, std::vector<IncomingRow> rows) {
+  ARBOR_CHECK(wal_ != nullptr);
+  if (failed_) return Unavailable("the write-ahead log failed; restart the server");
+  if (rows.empty()) return visible_xact();
+  RETURN_IF_ERROR(CheckObjectsExist(org_id, rows));
+
+  std::uint64_t xact = 0;
+  {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    xact = clock_.Next(static_cast<std::uint64_t>(NowMicros() / 1'000'000));
+    std::vector<storage::RowWrite> writes;
+    writes.reserve(rows.size());
+    std::map<std::pair<std::string, std::string>, storage::RowPtr> pending;  // same-request rows
+    bj::array record_rows;
+    for (IncomingRow& in : rows) {
+      std::string key = ObjectKey(org_id, in.object);
+      auto slot = pending.find({key, in.id});
+      storage::RowPtr old = slot != pending.end() ? slot->second
+                                                  : store_.GetOrCreate(key).Latest(in.id);
+      storage::RowPtr now = Resolve(in, old, xact);
+      pending[{key, in.id}] = now;
+      bj::object rec;
+      rec["k"] = key;
+      rec["id"] = in.id;
+      rec["r"] = now ? bj::value(*now) : bj::value(nullptr);
+      record_rows.push_back(std::move(rec));
+      writes.push_back({.object_key = std::move(key), .id = in.id, .row = std::move(now)});
+    }
+    bj::object record;
+    record["x"] = XactToString(xact);
+    record["w"] = std::move(record_rows);
+    wal_->Enqueue(bj::serialize(record), xact);
+    // Applied now so later requests merge against it; readers only see it once durable.
+    store_.Apply(writes, xact);
+  }
+  Status durable = wal_->WaitDurable(xact);
+  if (!durable.ok()) {
+    failed_ = true;
+    return Internal("write was not made durable: " + durable.message());
+  }
+  return xact;
+}
+
+Status Writer::Replay(std::string_view payload) {
+  auto parsed = json::Parse(payload);
+  if (!parsed.ok() || !parsed->is_object()) return DataLoss("WAL record is not a JSON object");
+  const bj::object& record = parsed->get_object();
+  const bj::value* x = record.if_contains("x");
+  const bj::value* w = record.if_contains("w");
+  if (!x || !x->is_string() || !w || !w->is_array()) return DataLoss("WAL record lacks x or w");
+  auto xact = ParseXact(x->get_string());
+  if (!xact) return DataLoss("WAL record has a bad _xact_id");
+  std::vector<storage::RowWrite> writes;
+  for (const auto& e : w->get_array()) {
+    if (!e.is_object()) return DataLoss("WAL row is not an object");
+    const bj::object& o = e.get_object();
+    const bj::value* k = o.if_contains("k");
+    const bj::value* id = o.if_contains("id");
+    const bj::value* r = o.if_contains("r");
+    if (!k || !k->is_string() || !id || !id->is_string() || !r) return DataLoss("bad WAL row");
+    storage::RowPtr row = r->is_object() ? std::make_shared<const bj::object>(r->get_object())
+                                         : nullptr;
+    writes.push_back({std::string(k->get_string()), std::string(id->get_string()), row});
+  }
+  store_.Apply(writes, *xact);
+  clock_.Observe(*xact);
+  if (*xact > replayed_xact_) replayed_xact_ = *xact;
+  return Status::Ok();
+}
+
+std::uint64_t Writer::visible_xact() const {
+  std::uint64_t durable = wal_ ? wal_->durable_tag() : 0;
+  return std::max<std::uint64_t>(durable, replayed_xact_.load());
+}
+
+}  // namespace arbor::ingest

@@ -1,0 +1,52 @@
+// The write path: validate objects, assign one _xact_id per request, resolve merges and
+// deletes against the current row versions, append one WAL record, then publish the
+// versions once the record is durable.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "catalog/catalog.h"
+#include "ingest/rows.h"
+#include "ingest/xact.h"
+#include "storage/row_store.h"
+#include "storage/wal.h"
+
+namespace arbor::ingest {
+
+class Writer {
+ public:
+  Writer(catalog::Catalog& catalog, storage::RowStore& store)
+      : catalog_(catalog), store_(store) {}
+
+  // Applies one WAL record to the row store (called while the WAL is opened).
+  Status Replay(std::string_view payload);
+  // Starts accepting writes through `wal`, after replay.
+  void Attach(storage::Wal* wal) { wal_ = wal; }
+
+  // Writes a request's rows atomically: all rows or none. Returns the request's _xact_id.
+  StatusOr<std::uint64_t> Write(const std::string& org_id, std::vector<IncomingRow> rows);
+
+  // Readers must not see versions above this: everything at or below it is durable.
+  std::uint64_t visible_xact() const;
+
+ private:
+  Status CheckObjectsExist(const std::string& org_id, const std::vector<IncomingRow>& rows);
+  storage::RowPtr Resolve(const IncomingRow& in, const storage::RowPtr& old,
+                          std::uint64_t xact) const;
+
+  catalog::Catalog& catalog_;
+  storage::RowStore& store_;
+  storage::Wal* wal_ = nullptr;
+  XactClock clock_;
+  std::mutex write_mu_;  // orders xact assignment, merge resolution and WAL enqueue
+  std::atomic<std::uint64_t> replayed_xact_{0};
+  std::atomic<bool> failed_{false};
+};
+
+}  // namespace arbor::ingest

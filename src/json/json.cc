@@ -1,0 +1,159 @@
+#include "json/json.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "base/limits.h"
+
+namespace arbor::json {
+namespace {
+
+int TypeRank(const bj::value& v) {
+  switch (v.kind()) {
+    case bj::kind::null: return 0;
+    case bj::kind::bool_: return 1;
+    case bj::kind::int64:
+    case bj::kind::uint64:
+    case bj::kind::double_: return 2;
+    case bj::kind::string: return 3;
+    case bj::kind::array: return 4;
+    case bj::kind::object: return 5;
+  }
+  return 6;
+}
+
+double AsDouble(const bj::value& v) {
+  if (v.is_int64()) return static_cast<double>(v.get_int64());
+  if (v.is_uint64()) return static_cast<double>(v.get_uint64());
+  return v.get_double();
+}
+
+bool IsMergePath(const MergePaths& paths, const std::vector<std::string>& path) {
+  return std::find(paths.begin(), paths.end(), path) != paths.end();
+}
+
+void MergeRec(bj::object& target, const bj::object& patch, const MergePaths& merge_paths,
+              std::vector<std::string>& path) {
+  for (const auto& [key, value] : patch) {
+    path.emplace_back(key);
+    bj::value* existing = target.if_contains(key);
+    bool stop = IsMergePath(merge_paths, path);
+    if (existing && !stop && existing->is_object() && value.is_object()) {
+      MergeRec(existing->get_object(), value.get_object(), merge_paths, path);
+    } else if (existing && !stop && path.size() == 1 && key == "tags" && existing->is_array() &&
+               value.is_array()) {
+      bj::array& tags = existing->get_array();
+      for (const auto& t : value.get_array()) {
+        bool seen = std::any_of(tags.begin(), tags.end(),
+                                [&](const bj::value& x) { return Equals(x, t); });
+        if (!seen) tags.push_back(t);
+      }
+    } else {
+      target[key] = value;
+    }
+    path.pop_back();
+  }
+}
+
+void WriteCanonical(const bj::value& v, std::string& out) {
+  if (!v.is_object()) {
+    if (v.is_array()) {
+      out.push_back('[');
+      bool first = true;
+      for (const auto& e : v.get_array()) {
+        if (!first) out.push_back(',');
+        first = false;
+        WriteCanonical(e, out);
+      }
+      out.push_back(']');
+      return;
+    }
+    out += bj::serialize(v);
+    return;
+  }
+  const bj::object& obj = v.get_object();
+  std::vector<const bj::key_value_pair*> items;
+  items.reserve(obj.size());
+  for (const auto& kv : obj) items.push_back(&kv);
+  std::sort(items.begin(), items.end(),
+            [](auto* a, auto* b) { return a->key() < b->key(); });
+  out.push_back('{');
+  bool first = true;
+  for (const auto* kv : items) {
+    if (!first) out.push_back(',');
+    first = false;
+    out += bj::serialize(bj::value(kv->key()));
+    out.push_back(':');
+    WriteCanonical(kv->value(), out);
+  }
+  out.push_back('}');
+}
+
+}  // namespace
+
+StatusOr<bj::value> Parse(std::string_view text) {
+  bj::parse_options opts;
+  opts.max_depth = limits::json_depth_max;
+  boost::system::error_code ec;
+  bj::stream_parser parser({}, opts);
+  std::size_t consumed = parser.write(text.data(), text.size(), ec);
+  if (!ec) parser.finish(ec);
+  if (ec) {
+    return InvalidArgument("malformed JSON near byte " + std::to_string(consumed) + ": " +
+                           ec.message());
+  }
+  return parser.release();
+}
+
+const bj::value* FindPath(const bj::value& root, const std::vector<std::string>& path) {
+  const bj::value* cur = &root;
+  for (const std::string& step : path) {
+    if (cur->is_object()) {
+      cur = cur->get_object().if_contains(step);
+    } else if (cur->is_array()) {
+      long long index = 0;
+      auto [p, ec] = std::from_chars(step.data(), step.data() + step.size(), index);
+      if (ec != std::errc() || p != step.data() + step.size()) return nullptr;
+      const bj::array& arr = cur->get_array();
+      if (index < 0) index += static_cast<long long>(arr.size());
+      if (index < 0 || index >= static_cast<long long>(arr.size())) return nullptr;
+      cur = &arr[static_cast<std::size_t>(index)];
+    } else {
+      return nullptr;
+    }
+    if (cur == nullptr) return nullptr;
+  }
+  return cur;
+}
+
+int Compare(const bj::value& a, const bj::value& b) {
+  int ra = TypeRank(a), rb = TypeRank(b);
+  if (ra != rb) return ra < rb ? -1 : 1;
+  if (ra == 2) {
+    double x = AsDouble(a), y = AsDouble(b);
+    return x < y ? -1 : (x > y ? 1 : 0);
+  }
+  if (ra == 1) return static_cast<int>(a.get_bool()) - static_cast<int>(b.get_bool());
+  if (ra == 0) return 0;
+  if (ra == 3) {
+    int c = a.get_string().subview().compare(b.get_string().subview());
+    return c < 0 ? -1 : (c > 0 ? 1 : 0);
+  }
+  std::string x = CanonicalString(a), y = CanonicalString(b);
+  return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+bool Equals(const bj::value& a, const bj::value& b) { return Compare(a, b) == 0; }
+
+std::string CanonicalString(const bj::value& v) {
+  std::string out;
+  WriteCanonical(v, out);
+  return out;
+}
+
+void MergeInto(bj::object& target, const bj::object& patch, const MergePaths& merge_paths) {
+  std::vector<std::string> path;
+  MergeRec(target, patch, merge_paths, path);
+}
+
+}  // namespace arbor::json

@@ -1,0 +1,87 @@
+// Write-ahead log with per-record CRC-32C and group commit. Format: docs/formats/wal.md.
+//
+// Threads: any number of producers call Enqueue() (in the order their records must be
+// replayed) and then WaitDurable(); one writer thread drains the queue, writes every
+// pending record, fdatasyncs once, and wakes the producers of that group.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "base/status.h"
+
+namespace arbor::storage {
+
+inline constexpr char kWalMagic[8] = {'A', 'R', 'B', 'O', 'R', 'W', 'A', 'L'};
+inline constexpr std::uint32_t kWalVersion = 1;
+inline constexpr std::size_t kWalFileHeaderBytes = 16;
+inline constexpr std::size_t kWalRecordHeaderBytes = 9;  // length u32, crc u32, type u8
+inline constexpr std::uint8_t kWalRecordBatch = 1;
+
+// Encodes one record (header + payload) as it sits on disk.
+std::string EncodeWalRecord(std::uint8_t type, std::string_view payload);
+
+// Result of scanning one WAL file image.
+struct WalScan {
+  std::size_t valid_bytes = 0;  // offset just past the last intact record
+  bool torn = false;            // bytes after valid_bytes that do not form a record
+};
+
+// Calls `on_record` for each intact record of a file image, stopping at the first record
+// that is incomplete or fails its checksum. A bad file header is an error.
+StatusOr<WalScan> ScanWalFile(std::string_view image,
+                              const std::function<Status(std::string_view payload)>& on_record);
+
+struct WalOptions {
+  std::string dir;
+  std::size_t file_bytes_max = 256ull << 20;  // rotate to a new file past this size
+};
+
+class Wal {
+ public:
+  using ReplayFn = std::function<Status(std::string_view payload)>;
+
+  // Replays every intact record in order, truncates a torn tail of the newest file, and
+  // opens for appending.
+  static StatusOr<std::unique_ptr<Wal>> Open(const WalOptions& options, const ReplayFn& replay);
+  ~Wal();
+
+  // Queues a record. `tag` must increase with every call; durable_tag() reports the tag of
+  // the newest record known to be on stable storage.
+  void Enqueue(std::string payload, std::uint64_t tag);
+  // Blocks until the record with `tag` is durable. Returns the writer's error, if any.
+  Status WaitDurable(std::uint64_t tag);
+  std::uint64_t durable_tag() const;
+
+  // Flushes what is queued and stops the writer thread.
+  void Close();
+
+ private:
+  explicit Wal(WalOptions options);
+  Status OpenNextFile(std::uint64_t number);
+  void WriterLoop();
+  Status WriteGroup(const std::deque<std::pair<std::string, std::uint64_t>>& group);
+
+  const WalOptions options_;
+  int fd_ = -1;
+  std::uint64_t file_number_ = 0;
+  std::size_t file_bytes_ = 0;
+
+  mutable std::mutex mu_;
+  std::condition_variable queue_cv_;    // writer waits for work
+  std::condition_variable durable_cv_;  // producers wait for fsync
+  std::deque<std::pair<std::string, std::uint64_t>> queue_;
+  std::uint64_t durable_tag_ = 0;
+  Status error_;
+  bool closing_ = false;
+  std::thread writer_;
+};
+
+}  // namespace arbor::storage
