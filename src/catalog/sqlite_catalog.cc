@@ -4,8 +4,10 @@
 
 #include "base/util.h"
 #include "catalog/catalog.h"
+#include "json/json.h"
 
 namespace arbor::catalog {
+
 
 const char* ObjectKindName(ObjectKind kind) {
   switch (kind) {
@@ -163,7 +165,7 @@ class SqliteCatalog final : public Catalog {
                 "VALUES (?,?,?,?,?,?,?)");
     s.Bind(1, object.id).Bind(2, object.org_id).Bind(3, std::string(ObjectKindName(object.kind)));
     s.Bind(4, object.project_id).Bind(5, object.name).Bind(6, object.created);
-    s.Bind(7, boost::json::serialize(object.data));
+    s.Bind(7, json::Serialize(object.data));
     if (s.Step() != SQLITE_DONE) return Error("create object");
     object.seq = sqlite3_last_insert_rowid(db_);
     return object;
@@ -199,7 +201,7 @@ class SqliteCatalog final : public Catalog {
     std::lock_guard<std::mutex> lock(mu_);
     Stmt s(db_, "UPDATE objects SET name = ?, data = ? WHERE id = ? AND org_id = ? "
                 "AND deleted = 0");
-    s.Bind(1, object.name).Bind(2, boost::json::serialize(object.data));
+    s.Bind(1, object.name).Bind(2, json::Serialize(object.data));
     s.Bind(3, object.id).Bind(4, object.org_id);
     if (s.Step() != SQLITE_DONE) return Error("update object");
     if (sqlite3_changes(db_) == 0) return NotFound("object " + object.id + " not found");

@@ -90,7 +90,7 @@ StatusOr<std::uint64_t> Writer::Write(const std::string& org_id, std::vector<Inc
     bj::object record;
     record["x"] = XactToString(xact);
     record["w"] = std::move(record_rows);
-    wal_->Enqueue(bj::serialize(record), xact);
+    wal_->Enqueue(json::Serialize(record), xact);
     // Applied now so later requests merge against it; readers only see it once durable.
     store_.Apply(writes, xact);
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 
 #include "base/limits.h"
 
@@ -55,6 +56,41 @@ void MergeRec(bj::object& target, const bj::object& patch, const MergePaths& mer
   }
 }
 
+void WriteString(std::string_view s, std::string& out) {
+  static const char* hex = "0123456789abcdef";
+  out.push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out.push_back(hex[c >> 4]);
+          out.push_back(hex[c & 15]);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+void WriteDouble(double d, std::string& out) {
+  if (!std::isfinite(d)) {
+    out += "null";  // JSON has no NaN or infinity
+    return;
+  }
+  char buf[32];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof(buf), d);
+  out.append(buf, p);
+}
+
 void WriteCanonical(const bj::value& v, std::string& out) {
   if (!v.is_object()) {
     if (v.is_array()) {
@@ -68,7 +104,7 @@ void WriteCanonical(const bj::value& v, std::string& out) {
       out.push_back(']');
       return;
     }
-    out += bj::serialize(v);
+    SerializeTo(v, out);
     return;
   }
   const bj::object& obj = v.get_object();
@@ -82,7 +118,7 @@ void WriteCanonical(const bj::value& v, std::string& out) {
   for (const auto* kv : items) {
     if (!first) out.push_back(',');
     first = false;
-    out += bj::serialize(bj::value(kv->key()));
+    WriteString(kv->key(), out);
     out.push_back(':');
     WriteCanonical(kv->value(), out);
   }
@@ -90,6 +126,62 @@ void WriteCanonical(const bj::value& v, std::string& out) {
 }
 
 }  // namespace
+
+void SerializeTo(const bj::value& v, std::string& out) {
+  switch (v.kind()) {
+    case bj::kind::null: out += "null"; return;
+    case bj::kind::bool_: out += v.get_bool() ? "true" : "false"; return;
+    case bj::kind::int64: out += std::to_string(v.get_int64()); return;
+    case bj::kind::uint64: out += std::to_string(v.get_uint64()); return;
+    case bj::kind::double_: WriteDouble(v.get_double(), out); return;
+    case bj::kind::string: WriteString(v.get_string(), out); return;
+    case bj::kind::array: {
+      out.push_back('[');
+      bool first = true;
+      for (const auto& e : v.get_array()) {
+        if (!first) out.push_back(',');
+        first = false;
+        SerializeTo(e, out);
+      }
+      out.push_back(']');
+      return;
+    }
+    case bj::kind::object: {
+      out.push_back('{');
+      bool first = true;
+      for (const auto& kv : v.get_object()) {
+        if (!first) out.push_back(',');
+        first = false;
+        WriteString(kv.key(), out);
+        out.push_back(':');
+        SerializeTo(kv.value(), out);
+      }
+      out.push_back('}');
+      return;
+    }
+  }
+}
+
+std::string Serialize(const bj::value& v) {
+  std::string out;
+  SerializeTo(v, out);
+  return out;
+}
+
+std::string Serialize(const bj::object& o) {
+  std::string out;
+  out.push_back('{');
+  bool first = true;
+  for (const auto& kv : o) {
+    if (!first) out.push_back(',');
+    first = false;
+    WriteString(kv.key(), out);
+    out.push_back(':');
+    SerializeTo(kv.value(), out);
+  }
+  out.push_back('}');
+  return out;
+}
 
 StatusOr<bj::value> Parse(std::string_view text) {
   bj::parse_options opts;
@@ -124,6 +216,13 @@ const bj::value* FindPath(const bj::value& root, const std::vector<std::string>&
     if (cur == nullptr) return nullptr;
   }
   return cur;
+}
+
+const bj::value* FindPath(const bj::object& root, const std::vector<std::string>& path) {
+  if (path.empty()) return nullptr;
+  const bj::value* first = root.if_contains(path.front());
+  if (first == nullptr || path.size() == 1) return first;
+  return FindPath(*first, std::vector<std::string>(path.begin() + 1, path.end()));
 }
 
 int Compare(const bj::value& a, const bj::value& b) {

@@ -19,11 +19,17 @@ StatusOr<bj::value> Parse(std::string_view text);
 // Looks up a dotted path of object keys (array indices allowed as decimal strings; negative
 // counts from the end). Returns nullptr when any step is missing.
 const bj::value* FindPath(const bj::value& root, const std::vector<std::string>& path);
+const bj::value* FindPath(const bj::object& root, const std::vector<std::string>& path);
 
 // Orders JSON values: numbers numerically, strings bytewise, otherwise by type then text.
 // Returns <0, 0, >0.
 int Compare(const bj::value& a, const bj::value& b);
 bool Equals(const bj::value& a, const bj::value& b);
+
+// Compact JSON text; numbers in their shortest round-trip form ("0.5", not "5E-1").
+std::string Serialize(const bj::value& v);
+void SerializeTo(const bj::value& v, std::string& out);
+std::string Serialize(const bj::object& o);
 
 // Serializes with object keys sorted, so equal values give equal text (comparison keys).
 std::string CanonicalString(const bj::value& v);

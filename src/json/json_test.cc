@@ -72,3 +72,15 @@ TEST(Compare, NumbersAcrossRepresentations) {
 
 }  // namespace
 }  // namespace arbor::json
+
+namespace arbor::json {
+namespace {
+
+TEST(Serialize, ShortestNumbersAndEscapes) {
+  bj::value v = Parse(R"({"a":0.5,"b":-2.0,"c":"q\"\\\n\u0001é","d":[1,true,null]})").value();
+  EXPECT_EQ(Serialize(v), R"({"a":0.5,"b":-2,"c":"q\"\\\n\u0001é","d":[1,true,null]})");
+  EXPECT_TRUE(Equals(Parse(Serialize(v)).value(), v));
+}
+
+}  // namespace
+}  // namespace arbor::json

@@ -31,12 +31,18 @@ const RowVersion* ObjectRows::VisibleAt(const History& h, std::uint64_t snapshot
 
 std::vector<VisibleRow> ObjectRows::Scan(std::uint64_t snapshot, std::uint64_t after_seq,
                                          std::size_t limit) const {
+  return ScanIf(snapshot, after_seq, limit, [](const boost::json::object&) { return true; });
+}
+
+std::vector<VisibleRow> ObjectRows::ScanIf(
+    std::uint64_t snapshot, std::uint64_t after_seq, std::size_t limit,
+    const std::function<bool(const boost::json::object&)>& keep) const {
   std::vector<VisibleRow> out;
   std::lock_guard<std::mutex> lock(mu_);
   for (auto it = order_.upper_bound(after_seq); it != order_.end() && out.size() < limit; ++it) {
     const History& h = rows_.at(*it->second);
     const RowVersion* v = VisibleAt(h, snapshot);
-    if (v != nullptr && v->row != nullptr) {
+    if (v != nullptr && v->row != nullptr && keep(*v->row)) {
       out.push_back(VisibleRow{.seq = h.seq, .xact = v->xact, .row = v->row});
     }
   }

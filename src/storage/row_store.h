@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -45,6 +46,10 @@ class ObjectRows {
   // Rows visible at `snapshot` with seq > after_seq, in seq order, at most `limit`.
   std::vector<VisibleRow> Scan(std::uint64_t snapshot, std::uint64_t after_seq,
                                std::size_t limit) const;
+  // As Scan, keeping only rows for which `keep` is true. `keep` runs under the object's lock.
+  std::vector<VisibleRow> ScanIf(std::uint64_t snapshot, std::uint64_t after_seq,
+                                 std::size_t limit,
+                                 const std::function<bool(const boost::json::object&)>& keep) const;
   // Every row visible at `snapshot` (for summaries).
   std::vector<VisibleRow> ScanAll(std::uint64_t snapshot) const;
   std::uint64_t MaxXact() const;

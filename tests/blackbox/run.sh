@@ -10,4 +10,10 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$VENV/bin/pip" install -q -r "$REPO/tests/requirements.txt"
 fi
 cd "$REPO"
-exec "$VENV/bin/python" -m pytest -p no:cacheprovider -ra "$HERE" "$@"
+# Default to the whole suite unless a test path (file, dir or node id) was given.
+paths=()
+for a in "$@"; do
+  case "$a" in -*) ;; *) [ -e "${a%%::*}" ] && paths+=("$a") ;; esac
+done
+if [ ${#paths[@]} -eq 0 ]; then set -- "$HERE" "$@"; fi
+exec "$VENV/bin/python" -m pytest -p no:cacheprovider -ra "$@"

@@ -1,0 +1,121 @@
+#include "query/btql.h"
+
+#include "base/limits.h"
+
+namespace arbor::query {
+namespace {
+
+namespace bj = boost::json;
+
+inline constexpr std::size_t query_object_ids_max = 100;
+
+StatusOr<ingest::ObjectType> SourceType(const std::string& name) {
+  if (name == "experiment") return ingest::ObjectType::kExperiment;
+  if (name == "dataset") return ingest::ObjectType::kDataset;
+  if (name == "project_logs") return ingest::ObjectType::kProjectLogs;
+  if (name == "playground_logs") return ingest::ObjectType::kPlaygroundLogs;
+  return InvalidArgument("unknown source '" + name +
+                         "': use experiment, dataset, project_logs or playground_logs");
+}
+
+Status ParseFrom(const bj::value* from, Query& q) {
+  if (from == nullptr || !from->is_object()) return InvalidArgument("query needs a 'from' object");
+  const bj::object& f = from->get_object();
+  const bj::value* name = f.if_contains("name");
+  const bj::value* args = f.if_contains("args");
+  if (name == nullptr || !name->is_object()) return InvalidArgument("'from' needs a 'name'");
+  const bj::value* parts = name->get_object().if_contains("name");
+  if (parts == nullptr || !parts->is_array() || parts->get_array().size() != 1 ||
+      !parts->get_array()[0].is_string()) {
+    return InvalidArgument("'from.name' must be an ident with one part");
+  }
+  ASSIGN_OR_RETURN(q.source, SourceType(std::string(parts->get_array()[0].get_string())));
+  if (args == nullptr || !args->is_array() || args->get_array().empty() ||
+      args->get_array().size() > query_object_ids_max) {
+    return InvalidArgument("'from.args' must list 1 to 100 object ids");
+  }
+  for (const auto& a : args->get_array()) {
+    const bj::value* v = a.is_object() ? a.get_object().if_contains("value") : nullptr;
+    if (v == nullptr || !v->is_string() || v->get_string().empty()) {
+      return InvalidArgument("'from.args' entries must be string literals");
+    }
+    q.object_ids.emplace_back(v->get_string());
+  }
+  return Status::Ok();
+}
+
+Status ParseSelect(const bj::value* select, Query& q) {
+  if (select == nullptr || select->is_null()) return Status::Ok();
+  if (!select->is_array()) return InvalidArgument("'select' must be an array");
+  for (const auto& item : select->get_array()) {
+    if (!item.is_object()) return InvalidArgument("'select' items must be objects");
+    const bj::object& o = item.get_object();
+    if (const bj::value* op = o.if_contains("op"); op && op->is_string() && op->get_string() == "star") {
+      q.select.clear();
+      return Status::Ok();  // star wins: every field
+    }
+    const bj::value* expr = o.if_contains("expr");
+    const bj::value* alias = o.if_contains("alias");
+    if (expr == nullptr || alias == nullptr || !alias->is_string()) {
+      return InvalidArgument("'select' items need 'expr' and a string 'alias'");
+    }
+    ASSIGN_OR_RETURN(Expr e, ParseExpr(*expr));
+    q.select.push_back({std::move(e), std::string(alias->get_string())});
+  }
+  return Status::Ok();
+}
+
+Status ParseFilter(const bj::value* filter, Query& q) {
+  if (filter == nullptr || filter->is_null()) return Status::Ok();
+  if (filter->is_array()) {  // an array of filters means AND
+    Expr all{.op = ExprOp::kAnd};
+    for (const auto& f : filter->get_array()) {
+      ASSIGN_OR_RETURN(Expr e, ParseExpr(f));
+      all.children.push_back(std::move(e));
+    }
+    q.filter = std::move(all);
+    return Status::Ok();
+  }
+  ASSIGN_OR_RETURN(Expr e, ParseExpr(*filter));
+  q.filter = std::move(e);
+  return Status::Ok();
+}
+
+Status ParseSort(const bj::value* sort, Query& q) {
+  if (sort == nullptr || sort->is_null()) return Status::Ok();
+  if (!sort->is_array()) return InvalidArgument("'sort' must be an array");
+  for (const auto& item : sort->get_array()) {
+    const bj::value* expr = item.is_object() ? item.get_object().if_contains("expr") : nullptr;
+    if (expr == nullptr) return InvalidArgument("'sort' items need 'expr'");
+    const bj::value* dir = item.get_object().if_contains("dir");
+    ASSIGN_OR_RETURN(Expr e, ParseExpr(*expr));
+    bool desc = dir && dir->is_string() && dir->get_string() == "desc";
+    q.sort.push_back({std::move(e), desc});
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+StatusOr<Query> ParseQueryAst(const bj::object& ast) {
+  Query q;
+  RETURN_IF_ERROR(ParseFrom(ast.if_contains("from"), q));
+  RETURN_IF_ERROR(ParseSelect(ast.if_contains("select"), q));
+  RETURN_IF_ERROR(ParseFilter(ast.if_contains("filter"), q));
+  RETURN_IF_ERROR(ParseSort(ast.if_contains("sort"), q));
+  q.limit = limits::btql_limit_default;
+  if (const bj::value* limit = ast.if_contains("limit"); limit && !limit->is_null()) {
+    if (!limit->is_int64() || limit->get_int64() < 0) {
+      return InvalidArgument("'limit' must be a non-negative integer");
+    }
+    q.limit = std::min<std::size_t>(static_cast<std::size_t>(limit->get_int64()),
+                                    limits::btql_limit_max);
+  }
+  if (const bj::value* cursor = ast.if_contains("cursor"); cursor && !cursor->is_null()) {
+    if (!cursor->is_string()) return InvalidArgument("'cursor' must be a string");
+    q.cursor = std::string(cursor->get_string());
+  }
+  return q;
+}
+
+}  // namespace arbor::query

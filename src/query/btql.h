@@ -1,0 +1,38 @@
+// A BTQL query as the SDKs send it (the JSON AST, protocol §4.1), parsed into a plan.
+#pragma once
+
+#include <boost/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "ingest/rows.h"
+#include "query/expr.h"
+
+namespace arbor::query {
+
+struct SelectItem {
+  Expr expr;
+  std::string alias;
+};
+
+struct SortItem {
+  Expr expr;
+  bool descending = false;
+};
+
+struct Query {
+  ingest::ObjectType source = ingest::ObjectType::kExperiment;
+  std::vector<std::string> object_ids;
+  std::vector<SelectItem> select;  // empty: every field (select star)
+  std::optional<Expr> filter;
+  std::vector<SortItem> sort;
+  std::size_t limit = 0;
+  std::string cursor;
+};
+
+// Parses `{"select":..., "from":..., "filter":..., "sort":..., "limit":..., "cursor":...}`.
+StatusOr<Query> ParseQueryAst(const boost::json::object& ast);
+
+}  // namespace arbor::query

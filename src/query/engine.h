@@ -1,0 +1,58 @@
+// Executes queries over the row store: BTQL, REST fetch, dataset counts and experiment
+// summaries. Reads see every durable write (the writer's visible xact) and nothing newer.
+#pragma once
+
+#include <boost/json.hpp>
+#include <optional>
+#include <string>
+
+#include "base/status.h"
+#include "catalog/catalog.h"
+#include "ingest/writer.h"
+#include "query/btql.h"
+#include "storage/row_store.h"
+
+namespace arbor::query {
+
+struct QueryResult {
+  boost::json::array data;
+  std::string cursor;  // empty when there are no more rows
+};
+
+// One summary entry per score or metric (the exact key sets of protocol §4.5).
+struct ComparisonOptions {
+  std::string experiment_id;
+  std::optional<std::string> base_experiment_id;
+};
+
+class Engine {
+ public:
+  Engine(catalog::Catalog& catalog, const storage::RowStore& store, const ingest::Writer& writer)
+      : catalog_(catalog), store_(store), writer_(writer) {}
+
+  // `version`: read as of that _xact_id (a snapshot); otherwise the newest durable state.
+  StatusOr<QueryResult> Run(const std::string& org_id, const Query& query,
+                            std::optional<std::uint64_t> version);
+
+  // Live (non-deleted, non-comment) rows of an object.
+  StatusOr<std::size_t> CountRows(const std::string& org_id, const ingest::ObjectRef& object);
+
+  // {"scores": {...}, "metrics": {...}} for an experiment, compared with a base if given.
+  StatusOr<boost::json::object> CompareExperiments(const std::string& org_id,
+                                                   const ComparisonOptions& options);
+
+  // Newest _xact_id written to an object, if any.
+  StatusOr<std::optional<std::uint64_t>> MaxXact(const std::string& org_id,
+                                                 const ingest::ObjectRef& object);
+
+ private:
+  Status CheckObject(const std::string& org_id, const ingest::ObjectRef& object);
+  std::vector<storage::VisibleRow> AllRows(const std::string& org_id,
+                                           const ingest::ObjectRef& object);
+
+  catalog::Catalog& catalog_;
+  const storage::RowStore& store_;
+  const ingest::Writer& writer_;
+};
+
+}  // namespace arbor::query

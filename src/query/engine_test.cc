@@ -1,0 +1,139 @@
+#include "query/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "base/util.h"
+
+namespace arbor::query {
+namespace {
+
+namespace bj = boost::json;
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("arbor-engine-" + NewUuid());
+    std::filesystem::create_directories(dir_);
+    catalog_ = std::move(catalog::OpenSqliteCatalog(dir_ + "/catalog.db").value());
+    org_ = catalog_->CreateOrg("o")->id;
+    exp_ = NewExperiment("e");
+    writer_ = std::make_unique<ingest::Writer>(*catalog_, store_);
+    wal_ = std::move(storage::Wal::Open({.dir = dir_ + "/wal"}, [](std::string_view) {
+                       return Status::Ok();
+                     }).value());
+    writer_->Attach(wal_.get());
+    engine_ = std::make_unique<Engine>(*catalog_, store_, *writer_);
+  }
+
+  std::string NewExperiment(const std::string& name) {
+    catalog::CatalogObject e{.id = NewUuid(), .org_id = org_, .kind = catalog::ObjectKind::kExperiment,
+                             .project_id = "p", .name = name, .created = "now"};
+    return catalog_->CreateObject(e)->id;
+  }
+
+  std::uint64_t Write(const std::string& exp, const std::string& rows) {
+    bj::array arr = json::Parse(rows)->as_array();
+    for (auto& r : arr) r.as_object()["experiment_id"] = exp;
+    return writer_->Write(org_, ingest::ParseRows(arr).value()).value();
+  }
+
+  Query Q(const std::string& extra = "") {
+    std::string ast = R"({"select":[{"op":"star"}],"from":{"op":"function","name":{"op":"ident",
+        "name":["experiment"]},"args":[{"op":"literal","value":")" + exp_ + "\"}]}" + extra + "}";
+    return ParseQueryAst(json::Parse(ast)->as_object()).value();
+  }
+
+  std::string dir_, org_, exp_;
+  std::unique_ptr<catalog::Catalog> catalog_;
+  storage::RowStore store_;
+  std::unique_ptr<ingest::Writer> writer_;
+  std::unique_ptr<storage::Wal> wal_;
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_F(EngineTest, CursorPagesNeitherRepeatNorSkipWhileWritesContinue) {
+  for (int i = 0; i < 10; ++i) Write(exp_, R"([{"id":"r)" + std::to_string(i) + R"("}])");
+  std::set<std::string> seen;
+  Query q = Q(R"(,"limit":3)");
+  for (int page = 0; page < 10; ++page) {
+    auto r = engine_->Run(org_, q, std::nullopt);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    for (auto& row : r->data) {
+      EXPECT_TRUE(seen.insert(std::string(row.as_object().at("id").as_string())).second);
+    }
+    Write(exp_, R"([{"id":"late)" + std::to_string(page) + R"("}])");  // after the snapshot
+    if (r->cursor.empty()) break;
+    q.cursor = r->cursor;
+  }
+  EXPECT_EQ(seen.size(), 10u);  // exactly the rows of the first page's snapshot
+}
+
+TEST_F(EngineTest, VersionReadsAndFiltersAndComments) {
+  std::uint64_t v1 = Write(exp_, R"([{"id":"a","input":1},{"id":"b","input":2}])");
+  Write(exp_, R"([{"id":"a","_object_delete":true}])");
+  Write(exp_, R"([{"id":"c1","origin":{"id":"b"},"comment":{"text":"nice"}}])");
+  auto now = engine_->Run(org_, Q(), std::nullopt).value();
+  ASSERT_EQ(now.data.size(), 1u);
+  EXPECT_EQ(now.data[0].as_object().at("id").as_string(), "b");
+  EXPECT_EQ(now.data[0].as_object().at("comments").as_array().size(), 1u);
+  EXPECT_EQ(now.data[0].as_object().at("is_root").as_bool(), true);
+  auto old = engine_->Run(org_, Q(), v1).value();
+  EXPECT_EQ(old.data.size(), 2u);
+  auto filtered = engine_->Run(org_, Q(R"(,"filter":{"op":"eq","left":{"op":"ident",
+      "name":["input"]},"right":{"op":"literal","value":1}})"), v1).value();
+  ASSERT_EQ(filtered.data.size(), 1u);
+  EXPECT_EQ(filtered.data[0].as_object().at("id").as_string(), "a");
+  EXPECT_EQ(engine_->CountRows(org_, {ingest::ObjectType::kExperiment, exp_}).value(), 1u);
+}
+
+TEST_F(EngineTest, SortWithCursor) {
+  Write(exp_, R"([{"id":"a","n":2},{"id":"b","n":3},{"id":"c","n":1}])");
+  Query q = Q(R"(,"sort":[{"expr":{"op":"ident","name":["n"]},"dir":"desc"}],"limit":2)");
+  auto p1 = engine_->Run(org_, q, std::nullopt).value();
+  ASSERT_EQ(p1.data.size(), 2u);
+  EXPECT_EQ(p1.data[0].as_object().at("id").as_string(), "b");
+  q.cursor = p1.cursor;
+  auto p2 = engine_->Run(org_, q, std::nullopt).value();
+  ASSERT_EQ(p2.data.size(), 1u);
+  EXPECT_EQ(p2.data[0].as_object().at("id").as_string(), "c");
+  EXPECT_TRUE(p2.cursor.empty());
+}
+
+TEST_F(EngineTest, UnknownObjectAndBadCursor) {
+  Query q = Q();
+  q.object_ids = {NewUuid()};
+  EXPECT_EQ(engine_->Run(org_, q, std::nullopt).status().code(), StatusCode::kNotFound);
+  q = Q();
+  q.cursor = "garbage";
+  EXPECT_EQ(engine_->Run(org_, q, std::nullopt).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(EngineTest, ComparisonAggregatesPerTraceAndMatchesByInput) {
+  std::string base = exp_;
+  // Base: two cases. Scores live on child scorer spans, as Eval() writes them.
+  Write(base, R"([
+    {"id":"r1","span_id":"r1","root_span_id":"t1","input":"q1","metrics":{"start":0,"end":2}},
+    {"id":"s1","span_id":"s1","root_span_id":"t1","span_parents":["r1"],"scores":{"acc":1}},
+    {"id":"r2","span_id":"r2","root_span_id":"t2","input":"q2","metrics":{"start":0,"end":4}},
+    {"id":"s2","span_id":"s2","root_span_id":"t2","span_parents":["r2"],"scores":{"acc":0.5}}])");
+  std::string cur = NewExperiment("cur");
+  Write(cur, R"([
+    {"id":"r1","span_id":"r1","root_span_id":"u1","input":"q1","metrics":{"start":0,"end":1}},
+    {"id":"s1","span_id":"s1","root_span_id":"u1","span_parents":["r1"],"scores":{"acc":0}},
+    {"id":"r2","span_id":"r2","root_span_id":"u2","input":"q2","metrics":{"start":0,"end":1}},
+    {"id":"s2","span_id":"s2","root_span_id":"u2","span_parents":["r2"],"scores":{"acc":1}}])");
+  auto out = engine_->CompareExperiments(org_, {.experiment_id = cur, .base_experiment_id = base});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(json::CanonicalString(bj::value(*out)),
+            R"({"metrics":{"duration":{"diff":-2,"improvements":2,"metric":1,"name":"duration",)"
+            R"("regressions":0,"unit":"s"}},"scores":{"acc":{"diff":-0.25,"improvements":1,)"
+            R"("name":"acc","regressions":1,"score":0.5}}})");
+  auto alone = engine_->CompareExperiments(org_, {.experiment_id = base});
+  EXPECT_EQ(json::CanonicalString(alone->at("scores")),
+            R"({"acc":{"improvements":0,"name":"acc","regressions":0,"score":0.75}})");
+}
+
+}  // namespace
+}  // namespace arbor::query
