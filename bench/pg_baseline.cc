@@ -41,7 +41,15 @@ CREATE TABLE spans (
 );
 CREATE INDEX spans_object_created ON spans (object_id, created);
 CREATE INDEX spans_root_span_id ON spans (root_span_id);
+)SQL";
+
+constexpr const char* kGinIndexes = R"SQL(
 CREATE INDEX spans_metadata_gin ON spans USING gin (metadata jsonb_path_ops);
+)SQL";
+
+// The expensive one: jsonb_to_tsvector over every string in input and output, recomputed on the
+// merge update as well. 'simple' is the cheapest text search configuration (no stemming).
+constexpr const char* kFtsIndex = R"SQL(
 CREATE INDEX spans_text_fts ON spans USING gin (
   (jsonb_to_tsvector('simple'::regconfig, coalesce(input, 'null'::jsonb), '["string"]') ||
    jsonb_to_tsvector('simple'::regconfig, coalesce(output, 'null'::jsonb), '["string"]')));
@@ -174,13 +182,17 @@ int main(int argc, char** argv) {
     std::printf("usage: arbor_pg_baseline --conninfo \"host=... port=... user=... dbname=...\" [flags]\n"
                 "  --conninfo STR        libpq connection string (default $PG_CONNINFO)\n"
                 "  --no-setup            keep the existing spans table (default: drop and recreate it)\n"
-                "  --project-id ID       project_id put in the rows (default: a fixed UUID)\n%s",
+                "  --project-id ID       project_id put in the rows (default: a fixed UUID)\n"
+                "  --indexes SET         full (default: btrees + GIN jsonb_path_ops on metadata + tsvector GIN on\n"
+                "                        input/output), no-fts (without the tsvector GIN), btree (btrees only)\n%s",
                 bench::kCommonHelp);
     return 0;
   }
   const char* env_ci = std::getenv("PG_CONNINFO");
   const std::string conninfo = args.get("conninfo", env_ci ? env_ci : "host=127.0.0.1 user=postgres dbname=postgres");
   const bool setup = !args.flag("no-setup");
+  const std::string indexes = args.get("indexes", "full");
+  if (indexes != "full" && indexes != "no-fts" && indexes != "btree") bench::Args::bad("bad --indexes " + indexes);
   // Same length as a UUID project id from Arbor, so both systems get the same bytes per row.
   const std::string project_id = args.get("project-id", "4f2c1a9e-8d3b-4c7e-9a61-0b5d2e8f7c34");
   const bench::WorkloadConfig wcfg = bench::workload_from_args(args);
@@ -188,12 +200,18 @@ int main(int argc, char** argv) {
   args.check_all_used();
 
   PGconn* admin = connect_or_die(conninfo);
+  exec_or_die(admin, "SET client_min_messages = warning");
   std::printf("[%s] machine: %s; %s\n", opt.system.c_str(), bench::machine_summary().c_str(),
               query_one(admin, "SELECT version()").c_str());
   std::printf("[%s] synchronous_commit=%s fsync=%s wal_sync_method=%s shared_buffers=%s\n", opt.system.c_str(),
               query_one(admin, "SHOW synchronous_commit").c_str(), query_one(admin, "SHOW fsync").c_str(),
               query_one(admin, "SHOW wal_sync_method").c_str(), query_one(admin, "SHOW shared_buffers").c_str());
-  if (setup) exec_or_die(admin, kSchema);
+  if (setup) {
+    exec_or_die(admin, kSchema);
+    if (indexes != "btree") exec_or_die(admin, kGinIndexes);
+    if (indexes == "full") exec_or_die(admin, kFtsIndex);
+    std::printf("[%s] schema: spans table, indexes=%s\n", opt.system.c_str(), indexes.c_str());
+  }
 
   const auto g0 = bench::Clock::now();
   const bench::Dataset ds = bench::Generator(wcfg, project_id).build();

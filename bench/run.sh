@@ -211,4 +211,9 @@ if has arbor && has postgres && [ -s "$D/arbor.json" ] && [ -s "$D/pg.json" ]; t
     "$(ratio "$(jget "$A" vis_p50_ms)" "$(jget "$G" vis_p50_ms)")" \
     "$(ratio "$(jget "$A" vis_p99_ms)" "$(jget "$G" vis_p99_ms)")"
   echo "(throughput ratios > 1 and latency ratios < 1 favour Arbor; targets: I1 >= 100k rows/s and >= 10x PG, I2 p99 < 50 ms)"
+  if [ "$(jget "$A" dataset_fingerprint)" != "$(jget "$G" dataset_fingerprint)" ]; then
+    echo "!! the two drivers generated different workloads (fingerprints $(jget "$A" dataset_fingerprint) vs $(jget "$G" dataset_fingerprint))"
+  else
+    echo "same workload on both: fingerprint $(jget "$A" dataset_fingerprint), $(jget "$A" dataset_rows) rows, $(fmt "$(jget "$A" dataset_json_bytes)" 0) JSON bytes"
+  fi
 fi

@@ -179,6 +179,26 @@ inline void append_hex(std::string& o, uint64_t v, int digits) {
   for (int i = digits - 1; i >= 0; --i) o += hex[(v >> (4 * i)) & 15];
 }
 
+// Fast, deterministic 64-bit hash (not cryptographic), for workload fingerprints.
+inline uint64_t hash_bytes(uint64_t h, const char* p, size_t n) {
+  auto mix = [](uint64_t x) {
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return x;
+  };
+  h ^= n * 0x9e3779b97f4a7c15ULL;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    h = (h ^ mix(w)) * 0x9fb21c651e98df25ULL;
+  }
+  uint64_t w = 0;
+  std::memcpy(&w, p + i, n - i);
+  return mix((h ^ mix(w)) * 0x9fb21c651e98df25ULL);
+}
+
 inline std::string hex_id(Rng& rng, int digits) {  // 16 or 32 hex chars, like the JS SDK
   std::string s;
   s.reserve(static_cast<size_t>(digits));
@@ -250,6 +270,7 @@ struct Row {
 
 struct Dataset {
   std::vector<Row> rows;
+  uint64_t fingerprint = 0;  // hash of all rows with the project id left out: equal => same workload
   size_t traces = 0;
   size_t spans = 0;
   uint64_t json_bytes = 0;
@@ -310,6 +331,15 @@ class Generator {
       ds.json_bytes -= ds.rows.back().json.size();
       ds.rows.pop_back();
     }
+    // Every row ends with "project_id":"<pid>","log_id":"g"}: hash around the project id.
+    const size_t suffix = std::strlen("\",\"log_id\":\"g\"}");
+    uint64_t h = cfg_.seed;
+    for (const Row& r : ds.rows) {
+      const size_t cut = r.json.size() - suffix - pid_.size();
+      h = hash_bytes(h, r.json.data(), cut);
+      h = hash_bytes(h, r.json.data() + cut + pid_.size(), suffix);
+    }
+    ds.fingerprint = h;
     ds.traces = t;
     return ds;
   }
@@ -752,9 +782,11 @@ inline double percentile_sz(const std::vector<size_t>& v, double p) {
 inline void print_dataset(const WorkloadConfig& cfg, const Dataset& ds) {
   size_t opens = 0;
   for (const Row& r : ds.rows) opens += r.open;
-  std::printf("dataset: seed=%llu rows=%zu (open=%zu merge=%zu) traces=%zu spans=%zu json=%.1fMB\n",
+  std::printf("dataset: seed=%llu rows=%zu (open=%zu merge=%zu) traces=%zu spans=%zu json=%.1fMB "
+              "fingerprint=%016llx\n",
               static_cast<unsigned long long>(cfg.seed), ds.rows.size(), opens, ds.rows.size() - opens,
-              ds.traces, ds.spans, static_cast<double>(ds.json_bytes) / 1e6);
+              ds.traces, ds.spans, static_cast<double>(ds.json_bytes) / 1e6,
+              static_cast<unsigned long long>(ds.fingerprint));
   std::printf("         span bytes p50=%.0f p90=%.0f p99=%.0f max=%.0f (cap %zu); row bytes avg=%.0f\n",
               percentile_sz(ds.span_bytes, 50), percentile_sz(ds.span_bytes, 90),
               percentile_sz(ds.span_bytes, 99), percentile_sz(ds.span_bytes, 100), cfg.max_span_bytes,
@@ -1053,6 +1085,9 @@ inline int run_ingest(const WorkloadConfig& wcfg, const Dataset& ds, const RunOp
     f << "  \"batch\": " << B << ",\n";
     f << "  \"dataset_rows\": " << ds.rows.size() << ",\n";
     f << "  \"dataset_json_bytes\": " << ds.json_bytes << ",\n";
+    char fp[32];
+    std::snprintf(fp, sizeof fp, "%016llx", static_cast<unsigned long long>(ds.fingerprint));
+    f << "  \"dataset_fingerprint\": \"" << fp << "\",\n";
     f << "  \"rows_ok\": " << all.rows_ok << ",\n";
     f << "  \"rows_failed\": " << all.rows_failed << ",\n";
     f << "  \"bytes_ok\": " << all.bytes_ok << ",\n";

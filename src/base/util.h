@@ -18,6 +18,8 @@ bool LooksLikeUuid(std::string_view s);
 std::string HexEncode(std::string_view bytes);
 // SHA-256 of `data`, hex encoded.
 std::string Sha256Hex(std::string_view data);
+// HMAC-SHA256 of `data` under `key` (any length), hex encoded.
+std::string HmacSha256Hex(std::string_view key, std::string_view data);
 // Compares in time independent of where the strings differ.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 

@@ -22,6 +22,12 @@ TEST(Util, Sha256KnownVector) {
   EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+TEST(Util, HmacKnownVector) {
+  // RFC 4231 test case 2.
+  EXPECT_EQ(HmacSha256Hex("Jefe", "what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
 TEST(Util, IsoTime) { EXPECT_EQ(FormatIsoTime(1'700'000'000'123'000), "2023-11-14T22:13:20.123Z"); }
 
 TEST(Util, ConstantTimeEquals) {

@@ -1,0 +1,95 @@
+#include "api/app.h"
+
+#include "api/cors.h"
+#include "base/limits.h"
+#include "base/util.h"
+#include "json/json.h"
+
+namespace arbor::api {
+
+namespace bj = boost::json;
+
+inline constexpr std::int64_t signed_url_ttl_s = 3600;
+
+StatusOr<bj::object> BodyObject(const Request& request) {
+  if (request.body.empty()) return InvalidArgument("request body must be a JSON object");
+  ASSIGN_OR_RETURN(bj::value v, json::Parse(request.body));
+  if (!v.is_object()) return InvalidArgument("request body must be a JSON object");
+  return std::move(v.get_object());
+}
+
+App::App(AppDeps deps) : deps_(std::move(deps)) {
+  AddControlRoutes();
+  AddRestRoutes();
+  AddDataRoutes();
+  AddBlobRoutes();
+}
+
+Response App::Handle(const Request& request) const {
+  if (request.method == "OPTIONS") return Preflight(request);
+  Response r = Dispatch(request);
+  AddCorsHeaders(request, r);
+  return r;
+}
+
+Response App::Dispatch(const Request& request) const {
+  std::vector<std::string> params;
+  bool path_matched = false;
+  const Route* route = router_.Match(request.method, request.path, params, path_matched);
+  if (route == nullptr) {
+    if (path_matched) {
+      Response r = Error(InvalidArgument("method " + request.method + " is not allowed on " +
+                                         request.path));
+      r.status = 405;
+      return r;
+    }
+    return Error(NotFound("no route for " + request.method + " " + request.path));
+  }
+  control::Principal principal;
+  if (!route->public_route) {
+    const std::string& auth = request.Header("authorization");
+    std::string secret;
+    if (auth.rfind("Bearer ", 0) == 0) secret = auth.substr(7);
+    if (secret.empty()) secret = request.Header("x-api-key");
+    while (!secret.empty() && std::isspace(static_cast<unsigned char>(secret.back()))) {
+      secret.pop_back();
+    }
+    auto who = deps_.auth.Authenticate(secret);
+    if (!who.ok()) return Error(who.status());
+    principal = *who;
+  }
+  return route->handler(Call{request, principal, std::move(params)});
+}
+
+StatusOr<std::uint64_t> App::WriteRows(const control::Principal& who,
+                                       const bj::array& rows) const {
+  if (rows.size() > limits::logs3_rows_max) {
+    return PayloadTooLarge("at most " + std::to_string(limits::logs3_rows_max) +
+                           " rows per request");
+  }
+  ASSIGN_OR_RETURN(auto parsed, ingest::ParseRows(rows));
+  return deps_.writer.Write(who.org_id, std::move(parsed));
+}
+
+std::string App::SignedUrl(const Request& request, const std::string& path,
+                           const std::string& op) const {
+  std::string expires = std::to_string(NowMicros() / 1'000'000 + signed_url_ttl_s);
+  std::string sig = HmacSha256Hex(deps_.url_signing_key, op + "\n" + path + "\n" + expires);
+  return request.Origin() + path + "?expires=" + expires + "&sig=" + sig;
+}
+
+Status App::CheckSignature(const Request& request, const std::string& op) const {
+  const std::string& expires = request.Query("expires");
+  const std::string& sig = request.Query("sig");
+  if (expires.empty() || sig.empty()) return Unauthenticated("missing URL signature");
+  std::string want = HmacSha256Hex(deps_.url_signing_key, op + "\n" + request.path + "\n" + expires);
+  if (!ConstantTimeEquals(want, sig)) return Unauthenticated("bad URL signature");
+  char* end = nullptr;
+  long long t = std::strtoll(expires.c_str(), &end, 10);
+  if (end == nullptr || *end != '\0' || t < NowMicros() / 1'000'000) {
+    return Unauthenticated("URL signature expired");
+  }
+  return Status::Ok();
+}
+
+}  // namespace arbor::api

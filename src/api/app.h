@@ -1,0 +1,58 @@
+// The application: every route of the Braintrust-compatible surface, wired to the control
+// plane (auth, registry), the write path (ingest) and the read path (query).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "api/http.h"
+#include "api/router.h"
+#include "catalog/catalog.h"
+#include "control/auth.h"
+#include "control/registry.h"
+#include "ingest/writer.h"
+#include "query/engine.h"
+#include "storage/object_store.h"
+
+namespace arbor::api {
+
+struct AppDeps {
+  catalog::Catalog& catalog;
+  control::Auth& auth;
+  control::Registry& registry;
+  ingest::Writer& writer;
+  query::Engine& engine;
+  storage::ObjectStore& blobs;
+  std::string url_signing_key;  // secret for the upload/download URLs we hand out
+  std::string version;
+};
+
+class App {
+ public:
+  explicit App(AppDeps deps);
+  Response Handle(const Request& request) const;
+  const Router& router() const { return router_; }
+
+ private:
+  void AddControlRoutes();
+  void AddRestRoutes();
+  void AddDataRoutes();
+  void AddBlobRoutes();
+
+  Response Dispatch(const Request& request) const;
+
+  // Shared by /logs3, overflow and REST insert: validate, then write atomically.
+  StatusOr<std::uint64_t> WriteRows(const control::Principal& who,
+                                    const boost::json::array& rows) const;
+  std::string SignedUrl(const Request& request, const std::string& path,
+                        const std::string& op) const;
+  Status CheckSignature(const Request& request, const std::string& op) const;
+
+  AppDeps deps_;
+  Router router_;
+};
+
+// Parses a request body as a JSON object, with a clear error otherwise.
+StatusOr<boost::json::object> BodyObject(const Request& request);
+
+}  // namespace arbor::api

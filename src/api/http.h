@@ -1,0 +1,45 @@
+// Transport-neutral request and response types, and the one place where Status codes
+// become HTTP statuses.
+#pragma once
+
+#include <boost/json.hpp>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+
+namespace arbor::api {
+
+struct Request {
+  std::string method;  // upper case
+  std::string path;    // without the query string, percent-decoded
+  std::map<std::string, std::string> query;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+
+  const std::string& Header(const std::string& lower_name) const;
+  const std::string& Query(const std::string& name) const;
+  // "http://host:port" as the client addressed us, for URLs we hand back.
+  std::string Origin() const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+Response Json(const boost::json::value& value, int status = 200);
+int HttpStatusFor(StatusCode code);
+// {"error": {"code": "...", "message": "..."}} with the mapped status.
+Response Error(const Status& status);
+
+// Splits "a=1&b=x%20y" into decoded pairs.
+std::map<std::string, std::string> ParseQueryString(std::string_view qs);
+std::string PercentDecode(std::string_view s);
+std::string PercentEncode(std::string_view s);
+
+}  // namespace arbor::api

@@ -1,0 +1,213 @@
+#include "api/server.h"
+
+#include <boost/asio.hpp>
+#include <boost/beast.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "base/limits.h"
+
+namespace arbor::api {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+Request ToRequest(const http::request<http::string_body>& msg) {
+  Request r;
+  r.method = std::string(msg.method_string());
+  std::string_view target = msg.target();
+  std::size_t q = target.find('?');
+  r.path = PercentDecode(target.substr(0, q));
+  if (q != std::string_view::npos) r.query = ParseQueryString(target.substr(q + 1));
+  for (const auto& f : msg) {
+    std::string name(f.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    r.headers[name] = std::string(f.value());
+  }
+  r.body = msg.body();
+  return r;
+}
+
+http::response<http::string_body> ToMessage(const Response& resp, unsigned version,
+                                            bool keep_alive) {
+  http::response<http::string_body> res{static_cast<http::status>(resp.status), version};
+  res.set(http::field::server, "arbor");
+  res.set(http::field::content_type, resp.content_type);
+  for (const auto& [k, v] : resp.headers) res.set(k, v);
+  res.keep_alive(keep_alive);
+  res.body() = resp.body;
+  res.prepare_payload();
+  return res;
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  ServerOptions options;
+  Handler handler;
+  asio::io_context io;
+  asio::thread_pool workers;
+  tcp::acceptor acceptor;
+  std::vector<std::thread> io_threads;
+  std::atomic<int> connections{0};
+
+  std::mutex mu;
+  std::condition_variable cv;
+  int in_flight = 0;  // requests being handled
+  bool stopping = false;
+  bool stopped = false;
+
+  Impl(const ServerOptions& o, Handler h)
+      : options(o), handler(std::move(h)), workers(o.worker_threads), acceptor(io) {}
+
+  asio::awaitable<void> Accept() {
+    for (;;) {
+      boost::system::error_code ec;
+      tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        if (!acceptor.is_open()) co_return;
+        continue;
+      }
+      if (connections.load() >= static_cast<int>(limits::connections_max)) {
+        socket.close();  // over the connection limit: refuse rather than queue without bound
+        continue;
+      }
+      asio::co_spawn(io, Session(beast::tcp_stream(std::move(socket))), asio::detached);
+    }
+  }
+
+  bool BeginRequest() {
+    std::lock_guard<std::mutex> lock(mu);
+    if (stopping) return false;
+    ++in_flight;
+    return true;
+  }
+
+  void EndRequest() {
+    std::lock_guard<std::mutex> lock(mu);
+    --in_flight;
+    cv.notify_all();
+  }
+
+  asio::awaitable<Response> RunHandler(const Request& req) {
+    co_return co_await asio::co_spawn(
+        workers,
+        [this, &req]() -> asio::awaitable<Response> {
+          try {
+            co_return handler(req);
+          } catch (const std::exception& e) {
+            co_return Error(Internal(std::string("unexpected error: ") + e.what()));
+          }
+        },
+        asio::use_awaitable);
+  }
+
+  asio::awaitable<void> Session(beast::tcp_stream stream) {
+    ++connections;
+    beast::flat_buffer buffer;
+    for (;;) {
+      http::request_parser<http::string_body> parser;
+      parser.body_limit(limits::request_body_bytes_max);
+      parser.header_limit(64 * 1024);
+      stream.expires_after(std::chrono::seconds(limits::http_idle_timeout_s));
+      boost::system::error_code ec;
+      co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == http::error::body_limit) {
+        Response r = Error(PayloadTooLarge("request body exceeds " +
+                                           std::to_string(limits::request_body_bytes_max) +
+                                           " bytes"));
+        auto msg = ToMessage(r, 11, false);
+        co_await http::async_write(stream, msg, asio::redirect_error(asio::use_awaitable, ec));
+        break;
+      }
+      if (ec) break;  // closed, timed out or malformed
+      auto& msg = parser.get();
+      bool keep_alive = msg.keep_alive();
+      Response resp;
+      if (!BeginRequest()) {
+        resp = Error(Unavailable("server is shutting down"));
+        keep_alive = false;
+      } else {
+        Request req = ToRequest(msg);
+        resp = co_await RunHandler(req);
+        EndRequest();
+      }
+      auto out = ToMessage(resp, msg.version(), keep_alive);
+      stream.expires_after(std::chrono::seconds(limits::http_idle_timeout_s));
+      co_await http::async_write(stream, out, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec || !keep_alive) break;
+    }
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    --connections;
+  }
+};
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() {
+  Shutdown();
+  Wait();
+}
+
+StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerOptions& options,
+                                                        Handler handler) {
+  auto impl = std::make_unique<Impl>(options, std::move(handler));
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(options.host, ec);
+  if (ec) return InvalidArgument("bad listen address " + options.host);
+  tcp::endpoint endpoint(address, static_cast<unsigned short>(options.port));
+  impl->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl->acceptor.bind(endpoint, ec);
+  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Unavailable("cannot listen on " + options.host + ":" + std::to_string(options.port) +
+                       ": " + ec.message());
+  }
+  Impl* raw = impl.get();
+  asio::co_spawn(raw->io, raw->Accept(), asio::detached);
+  for (int i = 0; i < options.io_threads; ++i) {
+    raw->io_threads.emplace_back([raw] { raw->io.run(); });
+  }
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+int HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void HttpServer::Shutdown() {
+  {
+    std::unique_lock<std::mutex> lock(impl_->mu);
+    if (impl_->stopping) return;
+    impl_->stopping = true;
+  }
+  asio::post(impl_->io, [this] {
+    boost::system::error_code ec;
+    impl_->acceptor.close(ec);
+  });
+  {
+    std::unique_lock<std::mutex> lock(impl_->mu);
+    impl_->cv.wait_for(lock, std::chrono::seconds(30), [&] { return impl_->in_flight == 0; });
+  }
+  impl_->io.stop();
+  for (auto& t : impl_->io_threads) {
+    if (t.joinable()) t.join();
+  }
+  impl_->workers.join();
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->stopped = true;
+  impl_->cv.notify_all();
+}
+
+void HttpServer::Wait() {
+  std::unique_lock<std::mutex> lock(impl_->mu);
+  impl_->cv.wait(lock, [&] { return impl_->stopped; });
+}
+
+}  // namespace arbor::api

@@ -1,0 +1,244 @@
+// arbor: the single binary. `arbor serve` runs everything in one process over a local data
+// directory; `arbor keys` and `arbor orgs` manage credentials offline.
+#include <signal.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "api/app.h"
+#include "api/server.h"
+#include "base/util.h"
+#include "catalog/catalog.h"
+#include "control/auth.h"
+#include "control/registry.h"
+#include "ingest/writer.h"
+#include "json/json.h"
+#include "query/engine.h"
+#include "storage/object_store.h"
+#include "storage/row_store.h"
+#include "storage/wal.h"
+
+namespace arbor {
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+constexpr const char* kUsage = R"(usage:
+  arbor serve [--data-dir DIR] [--listen HOST:PORT] [--org-name NAME]
+  arbor keys create [--data-dir DIR] [--org NAME] [--name NAME]
+  arbor keys list [--data-dir DIR]
+  arbor keys revoke ID [--data-dir DIR]
+  arbor orgs create --name NAME [--data-dir DIR]
+  arbor orgs list [--data-dir DIR]
+  arbor version
+
+On first start with an empty data dir, `serve` creates an org and an admin API key: the
+value of ARBOR_BOOTSTRAP_API_KEY if set, else a random key printed once.
+)";
+
+struct Args {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> flags;
+
+  std::string Flag(const std::string& name, const std::string& def = "") const {
+    auto it = flags.find(name);
+    return it == flags.end() ? def : it->second;
+  }
+};
+
+StatusOr<Args> ParseArgs(int argc, char** argv) {
+  Args args;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind("--", 0) == 0) {
+      std::size_t eq = a.find('=');
+      if (eq != std::string::npos) {
+        args.flags[a.substr(2, eq - 2)] = a.substr(eq + 1);
+      } else if (i + 1 < argc) {
+        args.flags[a.substr(2)] = argv[++i];
+      } else {
+        return InvalidArgument("flag " + a + " needs a value");
+      }
+    } else {
+      args.positional.push_back(a);
+    }
+  }
+  return args;
+}
+
+std::string DataDir(const Args& args) { return args.Flag("data-dir", "./arbor-data"); }
+
+StatusOr<std::unique_ptr<catalog::Catalog>> OpenCatalog(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Internal("cannot create data dir " + dir + ": " + ec.message());
+  return catalog::OpenSqliteCatalog(dir + "/catalog.db");
+}
+
+// The secret that signs upload and download URLs; made once per data dir.
+StatusOr<std::string> SigningKey(const std::string& dir) {
+  std::string path = dir + "/url-signing.key";
+  auto existing = ReadFile(path);
+  if (existing.ok() && existing->size() == 64) return *existing;
+  std::string key = HexEncode(RandomBytes(32));
+  RETURN_IF_ERROR(WriteFileAtomic(path, key));
+  return key;
+}
+
+// Creates the first org and its admin key, or makes sure the bootstrap key is present.
+Status Bootstrap(catalog::Catalog& cat, control::Auth& auth, const std::string& org_name) {
+  const char* env_key = std::getenv("ARBOR_BOOTSTRAP_API_KEY");
+  std::string wanted = env_key ? env_key : "";
+  ASSIGN_OR_RETURN(auto orgs, cat.ListOrgs());
+  if (orgs.empty()) {
+    ASSIGN_OR_RETURN(catalog::Org org, cat.CreateOrg(org_name));
+    ASSIGN_OR_RETURN(control::CreatedKey key, auth.CreateKey(org.id, "bootstrap", wanted));
+    std::cout << "created org '" << org.name << "'" << std::endl;
+    if (wanted.empty()) std::cout << "admin API key (shown once): " << key.secret << std::endl;
+    return Status::Ok();
+  }
+  if (!wanted.empty() && !auth.Authenticate(wanted).ok()) {
+    auto revoked = cat.FindApiKeyByHash(Sha256Hex(wanted));
+    if (revoked.ok()) return Status::Ok();  // a revoked bootstrap key stays revoked
+    ASSIGN_OR_RETURN(control::CreatedKey key, auth.CreateKey(orgs.front().id, "bootstrap", wanted));
+    (void)key;
+  }
+  return Status::Ok();
+}
+
+StatusOr<std::pair<std::string, int>> ParseListen(const std::string& listen) {
+  std::size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return InvalidArgument("--listen must be HOST:PORT");
+  int port = std::atoi(listen.substr(colon + 1).c_str());
+  if (port < 0 || port > 65535) return InvalidArgument("bad port in --listen");
+  return std::make_pair(listen.substr(0, colon), port);
+}
+
+Status Serve(const Args& args) {
+  std::string dir = DataDir(args);
+  ASSIGN_OR_RETURN(auto listen, ParseListen(args.Flag("listen", "127.0.0.1:8000")));
+  // Signals are taken by sigwait below, never by the worker threads started from here on.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  ASSIGN_OR_RETURN(auto cat, OpenCatalog(dir));
+  control::Auth auth(*cat);
+  control::Registry registry(*cat);
+  RETURN_IF_ERROR(Bootstrap(*cat, auth, args.Flag("org-name", "arbor")));
+  ASSIGN_OR_RETURN(std::string signing_key, SigningKey(dir));
+
+  storage::RowStore store;
+  ingest::Writer writer(*cat, store);
+  ASSIGN_OR_RETURN(auto wal, storage::Wal::Open({.dir = dir + "/wal"}, [&](std::string_view p) {
+                     return writer.Replay(p);
+                   }));
+  writer.Attach(wal.get());
+  query::Engine engine(*cat, store, writer);
+  auto blobs = storage::NewLocalDirObjectStore(dir + "/blobs");
+  api::App app({.catalog = *cat, .auth = auth, .registry = registry, .writer = writer,
+                .engine = engine, .blobs = *blobs, .url_signing_key = signing_key,
+                .version = kVersion});
+  ASSIGN_OR_RETURN(auto server,
+                   api::HttpServer::Start({.host = listen.first, .port = listen.second},
+                                          [&app](const api::Request& r) { return app.Handle(r); }));
+  std::cout << "arbor " << kVersion << " listening on http://" << listen.first << ":"
+            << server->port() << " (data dir " << dir << ")" << std::endl;
+  int sig = 0;
+  sigwait(&signals, &sig);
+  std::cout << "arbor: signal " << sig << ", finishing in-flight requests" << std::endl;
+  server->Shutdown();
+  wal->Close();
+  std::cout << "arbor: stopped" << std::endl;
+  return Status::Ok();
+}
+
+StatusOr<catalog::Org> FindOrg(catalog::Catalog& cat, const std::string& name) {
+  if (!name.empty()) return cat.FindOrgByName(name);
+  ASSIGN_OR_RETURN(auto orgs, cat.ListOrgs());
+  if (orgs.empty()) return NotFound("no org yet: run `arbor serve` once or `arbor orgs create`");
+  return orgs.front();
+}
+
+Status Keys(const Args& args) {
+  std::string verb = args.positional.size() > 1 ? args.positional[1] : "";
+  ASSIGN_OR_RETURN(auto cat, OpenCatalog(DataDir(args)));
+  control::Auth auth(*cat);
+  if (verb == "create") {
+    ASSIGN_OR_RETURN(catalog::Org org, FindOrg(*cat, args.Flag("org")));
+    ASSIGN_OR_RETURN(auto key, auth.CreateKey(org.id, args.Flag("name", "cli")));
+    std::cout << key.secret << std::endl;
+    return Status::Ok();
+  }
+  if (verb == "list") {
+    ASSIGN_OR_RETURN(auto keys, cat->ListApiKeys());
+    for (const auto& k : keys) {
+      auto org = cat->GetOrg(k.org_id);
+      boost::json::object o{{"id", k.id},        {"org", org.ok() ? org->name : k.org_id},
+                            {"name", k.name},    {"created", k.created},
+                            {"revoked", k.revoked}};
+      std::cout << json::Serialize(o) << std::endl;
+    }
+    return Status::Ok();
+  }
+  if (verb == "revoke" && args.positional.size() > 2) return cat->RevokeApiKey(args.positional[2]);
+  return InvalidArgument(kUsage);
+}
+
+Status Orgs(const Args& args) {
+  std::string verb = args.positional.size() > 1 ? args.positional[1] : "";
+  ASSIGN_OR_RETURN(auto cat, OpenCatalog(DataDir(args)));
+  if (verb == "create" && !args.Flag("name").empty()) {
+    ASSIGN_OR_RETURN(catalog::Org org, cat->CreateOrg(args.Flag("name")));
+    control::Auth auth(*cat);
+    ASSIGN_OR_RETURN(auto key, auth.CreateKey(org.id, "admin"));
+    std::cout << key.secret << std::endl;
+    return Status::Ok();
+  }
+  if (verb == "list") {
+    ASSIGN_OR_RETURN(auto orgs, cat->ListOrgs());
+    for (const auto& o : orgs) {
+      std::cout << json::Serialize(boost::json::object{{"id", o.id}, {"name", o.name}}) << std::endl;
+    }
+    return Status::Ok();
+  }
+  return InvalidArgument(kUsage);
+}
+
+int Main(int argc, char** argv) {
+  auto args = ParseArgs(argc, argv);
+  if (!args.ok() || args->positional.empty()) {
+    std::cerr << (args.ok() ? "" : args.status().message() + "\n") << kUsage;
+    return 2;
+  }
+  const std::string& cmd = args->positional[0];
+  Status st;
+  if (cmd == "serve") {
+    st = Serve(*args);
+  } else if (cmd == "keys") {
+    st = Keys(*args);
+  } else if (cmd == "orgs") {
+    st = Orgs(*args);
+  } else if (cmd == "version") {
+    std::cout << kVersion << std::endl;
+  } else {
+    std::cerr << kUsage;
+    return 2;
+  }
+  if (!st.ok()) {
+    std::cerr << "arbor: " << st.ToString() << std::endl;
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace arbor
+
+int main(int argc, char** argv) { return arbor::Main(argc, argv); }
