@@ -67,10 +67,13 @@ class HttpClient {
       } catch (const std::exception& e) {
         *err = std::string("network: ") + e.what();
         close();
+        if (attempt < 2) ++retries_;
       }
     }
     return -1;
   }
+
+  uint64_t retries() const { return retries_; }
 
   void connect() {
     tcp::resolver resolver(ioc_);
@@ -91,6 +94,7 @@ class HttpClient {
   net::io_context ioc_;
   tcp::socket sock_{ioc_};
   beast::flat_buffer buf_;
+  uint64_t retries_ = 0;
 };
 
 std::string clip(const std::string& s, size_t n = 300) { return s.size() <= n ? s : s.substr(0, n) + "..."; }
@@ -110,6 +114,7 @@ class ArborSink : public bench::Sink {
     if (status > 0) *err = "HTTP " + std::to_string(status) + ": " + clip(resp);
     return false;
   }
+  uint64_t retries() const override { return http_.retries(); }
 
  private:
   HttpClient http_;

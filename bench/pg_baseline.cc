@@ -134,15 +134,28 @@ class PgSink : public bench::Sink {
     arr.reserve(bench::batch_json_bytes(rows, n));
     bench::append_batch_array(arr, rows, n);
     const char* params[1] = {arr.c_str()};
-    PGresult* r = PQexecPrepared(c_, "ins", 1, params, nullptr, nullptr, 0);  // autocommit: 1 txn
-    const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    if (!ok) *err = PQresultErrorMessage(r);
-    PQclear(r);
-    return ok;
+    for (int attempt = 0;; ++attempt) {
+      PGresult* r = PQexecPrepared(c_, "ins", 1, params, nullptr, nullptr, 0);  // autocommit: 1 txn
+      const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+      if (ok) {
+        PQclear(r);
+        return true;
+      }
+      // A span's open row and merge row in two concurrent transactions can deadlock on the
+      // primary key when one of them stalls (GIN pending-list cleanup); retry like an app would.
+      const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+      const bool retry = state && (std::strcmp(state, "40P01") == 0 || std::strcmp(state, "40001") == 0);
+      *err = PQresultErrorMessage(r);
+      PQclear(r);
+      if (!retry || attempt >= 5) return false;
+      ++retries_;
+    }
   }
+  uint64_t retries() const override { return retries_; }
 
  private:
   PGconn* c_;
+  uint64_t retries_ = 0;
 };
 
 class PgReader : public bench::Reader {

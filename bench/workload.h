@@ -253,7 +253,7 @@ struct WorkloadConfig {
   uint64_t seed = 42;
   size_t rows = 200000;              // rows to send (open + merge rows)
   // Log-normal content budget per span. With the fixed fields of the two rows and the repeated
-  // system prompts on top, these give spans of median ~2.3 KB and p99 ~160 KB (benchmarks.md:
+  // system prompts on top, these give spans of median ~2.4 KB and p99 ~170 KB (benchmarks.md:
   // median ~2 KB, p99 ~200 KB); the cap stands in for the rare 5-20 MB spans.
   double median_span_bytes = 600;
   double sigma = 2.5;
@@ -801,6 +801,7 @@ class Sink {  // one connection; posts one batch, returns only once it is durabl
  public:
   virtual ~Sink() = default;
   virtual bool post(const Row* rows, size_t n, std::string* err) = 0;
+  virtual uint64_t retries() const { return 0; }  // batches re-sent after a transient failure
 };
 
 class Reader {  // looks one row up by id: 1 found (row JSON in *row), 0 absent, -1 error
@@ -816,6 +817,7 @@ struct RunOptions {
   double duration_s = 0;  // 0: until all rows are sent
   bool visibility = true;
   double vis_timeout_s = 30;
+  double vis_interval_ms = 1;  // pause between two polls for the same row
   size_t verify = 50;
   std::string json_out;
 };
@@ -987,7 +989,7 @@ inline int run_ingest(const WorkloadConfig& wcfg, const Dataset& ds, const RunOp
             ++vis_timeouts;
             break;
           }
-          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(opt.vis_interval_ms));
         }
       }
     });
@@ -1005,6 +1007,9 @@ inline int run_ingest(const WorkloadConfig& wcfg, const Dataset& ds, const RunOp
   };
   const double client_cpu = cpu_s(ru1) - cpu_s(ru0);
 
+  uint64_t retries = 0;
+  for (auto& s : sinks) retries += s->retries();
+  sinks.clear();
   PerThread all;
   for (auto& p : per) {
     all.ack_ms.insert(all.ack_ms.end(), p.ack_ms.begin(), p.ack_ms.end());
@@ -1056,6 +1061,8 @@ inline int run_ingest(const WorkloadConfig& wcfg, const Dataset& ds, const RunOp
               static_cast<unsigned long long>(all.rows_ok), static_cast<unsigned long long>(all.rows_failed),
               static_cast<unsigned long long>(all.failures), secs);
   if (!all.first_err.empty()) std::printf("[%s] first error: %s\n", opt.system.c_str(), all.first_err.c_str());
+  if (retries) std::printf("[%s] batches retried after a transient error: %llu\n", opt.system.c_str(),
+                           static_cast<unsigned long long>(retries));
   std::printf("[%s] I1 throughput: %.0f rows/s, %.2f MB/s of JSON; ack latency p50=%.2fms p99=%.2fms max=%.2fms\n",
               opt.system.c_str(), rows_s, mb_s, ack50, ack99, ackmax);
   if (opt.visibility) {
@@ -1090,6 +1097,7 @@ inline int run_ingest(const WorkloadConfig& wcfg, const Dataset& ds, const RunOp
     f << "  \"dataset_fingerprint\": \"" << fp << "\",\n";
     f << "  \"rows_ok\": " << all.rows_ok << ",\n";
     f << "  \"rows_failed\": " << all.rows_failed << ",\n";
+    f << "  \"retries\": " << retries << ",\n";
     f << "  \"bytes_ok\": " << all.bytes_ok << ",\n";
     f << "  \"seconds\": " << num(secs) << ",\n";
     f << "  \"rows_per_s\": " << num(rows_s) << ",\n";
@@ -1181,6 +1189,7 @@ inline RunOptions run_options_from_args(Args& a, const std::string& system) {
   o.duration_s = a.num("duration", 0);
   o.visibility = !a.flag("no-visibility");
   o.vis_timeout_s = a.num("visibility-timeout", 30);
+  o.vis_interval_ms = a.num("visibility-interval-ms", 1);
   o.verify = static_cast<size_t>(a.num("verify", 50));
   o.json_out = a.get("json-out", "");
   return o;
@@ -1197,6 +1206,7 @@ inline const char* kCommonHelp =
     "  --max-span-kb K       cap on one span's size (default 200)\n"
     "  --no-visibility       skip the I2 ack->visible prober\n"
     "  --visibility-timeout  seconds before a probe counts as a timeout (default 30)\n"
+    "  --visibility-interval-ms MS  pause between polls for one row (default 1)\n"
     "  --verify N            read back N merged spans after the run (default 50)\n"
     "  --json-out FILE       write the results as JSON\n"
     "  --label NAME          system name in the report\n";

@@ -17,3 +17,16 @@ function(arbor_cc_test NAME)
   target_link_libraries(${NAME} PRIVATE ${A_DEPS} GTest::gtest_main)
   add_test(NAME ${NAME} COMMAND ${NAME})
 endfunction()
+
+# arbor_fuzzer(NAME SRCS ... DEPS ...): a libFuzzer target, built only with -DARBOR_FUZZ=ON
+# (clang). Run by scripts/fuzz.sh.
+function(arbor_fuzzer NAME)
+  if(NOT ARBOR_FUZZ)
+    return()
+  endif()
+  cmake_parse_arguments(A "" "" "SRCS;DEPS" ${ARGN})
+  add_executable(${NAME} ${A_SRCS})
+  target_compile_options(${NAME} PRIVATE ${ARBOR_WARNINGS})
+  target_link_libraries(${NAME} PRIVATE ${A_DEPS})
+  target_link_options(${NAME} PRIVATE -fsanitize=fuzzer)
+endfunction()

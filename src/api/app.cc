@@ -38,8 +38,8 @@ Response App::Dispatch(const Request& request) const {
   const Route* route = router_.Match(request.method, request.path, params, path_matched);
   if (route == nullptr) {
     if (path_matched) {
-      Response r = Error(InvalidArgument("method " + request.method + " is not allowed on " +
-                                         request.path));
+      Response r =
+          Error(InvalidArgument("method " + request.method + " is not allowed on " + request.path));
       r.status = 405;
       return r;
     }
@@ -61,8 +61,7 @@ Response App::Dispatch(const Request& request) const {
   return route->handler(Call{request, principal, std::move(params)});
 }
 
-StatusOr<std::uint64_t> App::WriteRows(const control::Principal& who,
-                                       const bj::array& rows) const {
+StatusOr<std::uint64_t> App::WriteRows(const control::Principal& who, const bj::array& rows) const {
   if (rows.size() > limits::logs3_rows_max) {
     return PayloadTooLarge("at most " + std::to_string(limits::logs3_rows_max) +
                            " rows per request");
@@ -82,7 +81,8 @@ Status App::CheckSignature(const Request& request, const std::string& op) const 
   const std::string& expires = request.Query("expires");
   const std::string& sig = request.Query("sig");
   if (expires.empty() || sig.empty()) return Unauthenticated("missing URL signature");
-  std::string want = HmacSha256Hex(deps_.url_signing_key, op + "\n" + request.path + "\n" + expires);
+  std::string want =
+      HmacSha256Hex(deps_.url_signing_key, op + "\n" + request.path + "\n" + expires);
   if (!ConstantTimeEquals(want, sig)) return Unauthenticated("bad URL signature");
   char* end = nullptr;
   long long t = std::strtoll(expires.c_str(), &end, 10);

@@ -16,7 +16,8 @@ constexpr const char* kExposeHeaders =
     "x-bt-span-export";
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 std::string Env(const char* name) {
@@ -48,7 +49,8 @@ Response Preflight(const Request& request) {
   if (IsAllowedOrigin(origin)) {
     r.headers.emplace_back("Access-Control-Allow-Origin", origin);
     r.headers.emplace_back("Access-Control-Allow-Credentials", "true");
-    r.headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS, PATCH");
+    r.headers.emplace_back("Access-Control-Allow-Methods",
+                           "GET, POST, PUT, DELETE, OPTIONS, PATCH");
     r.headers.emplace_back("Access-Control-Allow-Headers", kAllowHeaders);
     r.headers.emplace_back("Access-Control-Max-Age", "86400");
     if (request.Header("access-control-request-private-network") == "true") {

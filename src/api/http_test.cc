@@ -52,7 +52,8 @@ TEST(Cors, OnlyAllowedOriginsGetHeaders) {
   Response pre = Preflight(req);
   EXPECT_EQ(pre.status, 204);
   bool allowed = false;
-  for (auto& [k, v] : pre.headers) allowed |= k == "Access-Control-Allow-Origin" && v == req.headers["origin"];
+  for (auto& [k, v] : pre.headers)
+    allowed |= k == "Access-Control-Allow-Origin" && v == req.headers["origin"];
   EXPECT_TRUE(allowed);
   req.headers["origin"] = "https://evil.example";
   for (auto& [k, v] : Preflight(req).headers) EXPECT_NE(k, "Access-Control-Allow-Origin");

@@ -26,7 +26,8 @@ void App::AddBlobRoutes() {
                  if (!body.ok()) return Error(body.status());
                  auto key = RequireString(*body, "key");
                  if (!key.ok()) return Error(key.status());
-                 if (!IsValidAttachmentKey(*key)) return Error(InvalidArgument("invalid attachment key"));
+                 if (!IsValidAttachmentKey(*key))
+                   return Error(InvalidArgument("invalid attachment key"));
                  auto ct = OptString(*body, "content_type");
                  auto filename = OptString(*body, "filename");
                  if (!ct.ok() || !filename.ok()) {
@@ -58,7 +59,8 @@ void App::AddBlobRoutes() {
                  if (!body.ok()) return Error(body.status());
                  auto key = RequireString(*body, "key");
                  if (!key.ok()) return Error(key.status());
-                 if (!IsValidAttachmentKey(*key)) return Error(InvalidArgument("invalid attachment key"));
+                 if (!IsValidAttachmentKey(*key))
+                   return Error(InvalidArgument("invalid attachment key"));
                  auto status = OptObject(*body, "status");
                  if (!status.ok() || !status->has_value()) {
                    return Error(InvalidArgument("'status' must be an object"));
@@ -67,7 +69,8 @@ void App::AddBlobRoutes() {
                  auto text = deps_.blobs.Get(meta_key);
                  if (!text.ok()) return Error(NotFound("unknown attachment " + *key));
                  auto meta = json::Parse(*text);
-                 if (!meta.ok() || !meta->is_object()) return Error(Internal("corrupt attachment metadata"));
+                 if (!meta.ok() || !meta->is_object())
+                   return Error(Internal("corrupt attachment metadata"));
                  meta->get_object()["status"] = **status;
                  Status st = deps_.blobs.Put(meta_key, json::Serialize(*meta));
                  return st.ok() ? Json(bj::object{}) : Error(st);
@@ -75,11 +78,13 @@ void App::AddBlobRoutes() {
 
   router_.Add({"GET", "/attachment", false, [this](const Call& c) -> Response {
                  const std::string& key = c.request.Query("key");
-                 if (!IsValidAttachmentKey(key)) return Error(InvalidArgument("invalid attachment key"));
+                 if (!IsValidAttachmentKey(key))
+                   return Error(InvalidArgument("invalid attachment key"));
                  auto text = deps_.blobs.Get(BlobKey(c.principal.org_id, key) + ".meta");
                  if (!text.ok()) return Error(NotFound("unknown attachment " + key));
                  auto meta = json::Parse(*text);
-                 if (!meta.ok() || !meta->is_object()) return Error(Internal("corrupt attachment metadata"));
+                 if (!meta.ok() || !meta->is_object())
+                   return Error(Internal("corrupt attachment metadata"));
                  std::string path = "/attachment/blob/" + c.principal.org_id + "/" + key;
                  bj::object out;
                  out["downloadUrl"] = SignedUrl(c.request, path, "GET");
@@ -99,7 +104,8 @@ void App::AddBlobRoutes() {
                  if (auto meta_text = deps_.blobs.Get(key + ".meta"); meta_text.ok()) {
                    auto meta = json::Parse(*meta_text);
                    if (meta.ok() && meta->is_object()) {
-                     if (auto* ct = meta->get_object().if_contains("content_type"); ct && ct->is_string()) {
+                     if (auto* ct = meta->get_object().if_contains("content_type");
+                         ct && ct->is_string()) {
                        r.content_type = std::string(ct->get_string());
                      }
                    }

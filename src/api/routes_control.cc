@@ -96,37 +96,36 @@ void App::AddControlRoutes() {
                  return p.ok() ? Json(ObjectToJson(*p)) : Error(p.status());
                }});
 
-  router_.Add({"POST", "/api/experiment/register", false, [this](const Call& c) -> Response {
-                 auto body = BodyObject(c.request);
-                 if (!body.ok()) return Error(body.status());
-                 auto project = ProjectFromBody(deps_.registry, *body, c.principal);
-                 if (!project.ok()) return Error(project.status());
-                 auto name = OptString(*body, "experiment_name");
-                 auto update = OptBool(*body, "update");
-                 auto data = ExperimentData(*body);
-                 if (!name.ok()) return Error(name.status());
-                 if (!update.ok()) return Error(update.status());
-                 if (!data.ok()) return Error(data.status());
-                 auto base_name = OptString(*body, "base_experiment");
-                 if (base_name.ok() && base_name->has_value()) {
-                   auto base = deps_.catalog.ListObjects(
-                       c.principal.org_id, ObjectKind::kExperiment,
-                       {.project_id = project->id, .name = **base_name});
-                   if (!base.ok() || base->empty()) {
-                     return Error(InvalidArgument("base experiment '" + **base_name +
-                                                  "' not found"));
-                   }
-                   (*data)["base_exp_id"] = base->front().id;
-                 }
-                 control::ExperimentSpec spec{.name = *name, .update = update->value_or(false),
-                                              .data = std::move(*data)};
-                 auto exp = deps_.registry.RegisterExperiment(c.principal.org_id, *project, spec);
-                 if (!exp.ok()) return Error(exp.status());
-                 bj::object out;
-                 out["project"] = ObjectToJson(*project);
-                 out["experiment"] = ObjectToJson(*exp);
-                 return Json(out);
-               }});
+  router_.Add(
+      {"POST", "/api/experiment/register", false, [this](const Call& c) -> Response {
+         auto body = BodyObject(c.request);
+         if (!body.ok()) return Error(body.status());
+         auto project = ProjectFromBody(deps_.registry, *body, c.principal);
+         if (!project.ok()) return Error(project.status());
+         auto name = OptString(*body, "experiment_name");
+         auto update = OptBool(*body, "update");
+         auto data = ExperimentData(*body);
+         if (!name.ok()) return Error(name.status());
+         if (!update.ok()) return Error(update.status());
+         if (!data.ok()) return Error(data.status());
+         auto base_name = OptString(*body, "base_experiment");
+         if (base_name.ok() && base_name->has_value()) {
+           auto base = deps_.catalog.ListObjects(c.principal.org_id, ObjectKind::kExperiment,
+                                                 {.project_id = project->id, .name = **base_name});
+           if (!base.ok() || base->empty()) {
+             return Error(InvalidArgument("base experiment '" + **base_name + "' not found"));
+           }
+           (*data)["base_exp_id"] = base->front().id;
+         }
+         control::ExperimentSpec spec{
+             .name = *name, .update = update->value_or(false), .data = std::move(*data)};
+         auto exp = deps_.registry.RegisterExperiment(c.principal.org_id, *project, spec);
+         if (!exp.ok()) return Error(exp.status());
+         bj::object out;
+         out["project"] = ObjectToJson(*project);
+         out["experiment"] = ObjectToJson(*exp);
+         return Json(out);
+       }});
 
   router_.Add({"POST", "/api/experiment/get", false, [this](const Call& c) -> Response {
                  auto body = BodyObject(c.request);
@@ -136,21 +135,22 @@ void App::AddControlRoutes() {
                  auto pname = OptString(*body, "project_name");
                  auto ename = OptString(*body, "experiment_name");
                  if (!pid.ok() || !pname.ok() || !ename.ok()) {
-                   return Error(InvalidArgument("project_id, project_name and experiment_name "
-                                                "must be strings"));
+                   return Error(
+                       InvalidArgument("project_id, project_name and experiment_name "
+                                       "must be strings"));
                  }
                  bj::array out;
                  catalog::ObjectFilter filter{.name = *ename};
                  if (*pid) {
                    filter.project_id = **pid;
                  } else if (*pname) {
-                   auto projects = deps_.catalog.ListObjects(c.principal.org_id,
-                                                             ObjectKind::kProject, {.name = **pname});
+                   auto projects = deps_.catalog.ListObjects(
+                       c.principal.org_id, ObjectKind::kProject, {.name = **pname});
                    if (!projects.ok() || projects->empty()) return Json(out);
                    filter.project_id = projects->front().id;
                  }
-                 auto found = deps_.catalog.ListObjects(c.principal.org_id,
-                                                        ObjectKind::kExperiment, filter);
+                 auto found =
+                     deps_.catalog.ListObjects(c.principal.org_id, ObjectKind::kExperiment, filter);
                  if (!found.ok()) return Error(found.status());
                  for (const auto& e : *found) out.push_back(ObjectToJson(e));
                  return Json(out);
@@ -194,40 +194,40 @@ void App::AddControlRoutes() {
                  return Json(out);
                }});
 
-  router_.Add({"POST", "/api/self/get_object_info", false, [this](const Call& c) -> Response {
-                 auto body = BodyObject(c.request);
-                 if (!body.ok()) return Error(body.status());
-                 auto type = RequireString(*body, "object_type");
-                 if (!type.ok()) return Error(type.status());
-                 ObjectKind kind = *type == "dataset"      ? ObjectKind::kDataset
-                                   : *type == "experiment" ? ObjectKind::kExperiment
-                                                           : ObjectKind::kProject;
-                 const bj::value* ids = body->if_contains("object_ids");
-                 if (ids == nullptr || !ids->is_array()) {
-                   return Error(InvalidArgument("'object_ids' must be an array"));
-                 }
-                 bj::array out;
-                 for (const auto& id : ids->get_array()) {
-                   if (!id.is_string()) continue;
-                   auto o = deps_.registry.Get(c.principal.org_id, kind, std::string(id.get_string()));
-                   if (!o.ok()) continue;
-                   bj::object info;
-                   info["object_id"] = o->id;
-                   info["object_name"] = o->name;
-                   bj::object parent;
-                   if (kind != ObjectKind::kProject) {
-                     auto p = deps_.registry.Get(c.principal.org_id, ObjectKind::kProject,
-                                                 o->project_id);
-                     bj::object project;
-                     project["id"] = o->project_id;
-                     project["name"] = p.ok() ? bj::value(p->name) : bj::value(nullptr);
-                     parent["project"] = project;
-                   }
-                   info["parent_cols"] = parent;
-                   out.push_back(info);
-                 }
-                 return Json(out);
-               }});
+  router_.Add(
+      {"POST", "/api/self/get_object_info", false, [this](const Call& c) -> Response {
+         auto body = BodyObject(c.request);
+         if (!body.ok()) return Error(body.status());
+         auto type = RequireString(*body, "object_type");
+         if (!type.ok()) return Error(type.status());
+         ObjectKind kind = *type == "dataset"      ? ObjectKind::kDataset
+                           : *type == "experiment" ? ObjectKind::kExperiment
+                                                   : ObjectKind::kProject;
+         const bj::value* ids = body->if_contains("object_ids");
+         if (ids == nullptr || !ids->is_array()) {
+           return Error(InvalidArgument("'object_ids' must be an array"));
+         }
+         bj::array out;
+         for (const auto& id : ids->get_array()) {
+           if (!id.is_string()) continue;
+           auto o = deps_.registry.Get(c.principal.org_id, kind, std::string(id.get_string()));
+           if (!o.ok()) continue;
+           bj::object info;
+           info["object_id"] = o->id;
+           info["object_name"] = o->name;
+           bj::object parent;
+           if (kind != ObjectKind::kProject) {
+             auto p = deps_.registry.Get(c.principal.org_id, ObjectKind::kProject, o->project_id);
+             bj::object project;
+             project["id"] = o->project_id;
+             project["name"] = p.ok() ? bj::value(p->name) : bj::value(nullptr);
+             parent["project"] = project;
+           }
+           info["parent_cols"] = parent;
+           out.push_back(info);
+         }
+         return Json(out);
+       }});
 }
 
 }  // namespace arbor::api

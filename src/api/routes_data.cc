@@ -17,8 +17,12 @@ namespace {
 // The routing fields a row needs to land in an object of the given type.
 void SetRouting(bj::object& row, ingest::ObjectType type, const std::string& id) {
   switch (type) {
-    case ingest::ObjectType::kExperiment: row["experiment_id"] = id; break;
-    case ingest::ObjectType::kDataset: row["dataset_id"] = id; break;
+    case ingest::ObjectType::kExperiment:
+      row["experiment_id"] = id;
+      break;
+    case ingest::ObjectType::kDataset:
+      row["dataset_id"] = id;
+      break;
     case ingest::ObjectType::kProjectLogs:
       row["project_id"] = id;
       row["log_id"] = "g";
@@ -48,7 +52,8 @@ StatusOr<std::optional<std::uint64_t>> VersionField(const bj::object& body) {
   const bj::value* v = body.if_contains("version");
   if (v == nullptr || v->is_null()) return std::optional<std::uint64_t>();
   if (v->is_string()) return VersionParam(std::string(v->get_string()));
-  if (v->is_int64() || v->is_uint64()) return std::optional<std::uint64_t>(v->to_number<std::uint64_t>());
+  if (v->is_int64() || v->is_uint64())
+    return std::optional<std::uint64_t>(v->to_number<std::uint64_t>());
   return InvalidArgument("'version' must be a transaction id");
 }
 
@@ -92,7 +97,8 @@ void App::AddDataRoutes() {
                    if (!key.ok()) return Error(key.status());
                    std::string blob_key = "overflow/" + c.principal.org_id + "/" + *key;
                    auto payload = deps_.blobs.Get(blob_key);
-                   if (!payload.ok()) return Error(NotFound("no uploaded payload with key " + *key));
+                   if (!payload.ok())
+                     return Error(NotFound("no uploaded payload with key " + *key));
                    auto inner = json::Parse(*payload);
                    if (!inner.ok()) return Error(inner.status());
                    const bj::value* inner_rows =
@@ -113,25 +119,25 @@ void App::AddDataRoutes() {
                  return Json(bj::object{{"xact_id", ingest::XactToString(*xact)}});
                }});
 
-  router_.Add({"POST", "/logs3/overflow", false, [this](const Call& c) -> Response {
-                 auto body = BodyObject(c.request);
-                 if (!body.ok()) return Error(body.status());
-                 const bj::value* size = body->if_contains("size_bytes");
-                 if (size && size->is_number() &&
-                     size->to_number<double>() > static_cast<double>(limits::request_body_bytes_max)) {
-                   return Error(PayloadTooLarge("overflow payloads are limited to " +
-                                                std::to_string(limits::request_body_bytes_max) +
-                                                " bytes"));
-                 }
-                 std::string key = NewUuid();
-                 std::string path = "/logs3/overflow/upload/" + c.principal.org_id + "/" + key;
-                 bj::object out;
-                 out["method"] = "PUT";
-                 out["signedUrl"] = SignedUrl(c.request, path, "PUT");
-                 out["headers"] = bj::object{{"Content-Type", "application/json"}};
-                 out["key"] = key;
-                 return Json(out);
-               }});
+  router_.Add(
+      {"POST", "/logs3/overflow", false, [this](const Call& c) -> Response {
+         auto body = BodyObject(c.request);
+         if (!body.ok()) return Error(body.status());
+         const bj::value* size = body->if_contains("size_bytes");
+         if (size && size->is_number() &&
+             size->to_number<double>() > static_cast<double>(limits::request_body_bytes_max)) {
+           return Error(PayloadTooLarge("overflow payloads are limited to " +
+                                        std::to_string(limits::request_body_bytes_max) + " bytes"));
+         }
+         std::string key = NewUuid();
+         std::string path = "/logs3/overflow/upload/" + c.principal.org_id + "/" + key;
+         bj::object out;
+         out["method"] = "PUT";
+         out["signedUrl"] = SignedUrl(c.request, path, "PUT");
+         out["headers"] = bj::object{{"Content-Type", "application/json"}};
+         out["key"] = key;
+         return Json(out);
+       }});
 
   router_.Add({"PUT", "/logs3/overflow/upload/{}/{}", true, [this](const Call& c) -> Response {
                  if (Status st = CheckSignature(c.request, "PUT"); !st.ok()) return Error(st);
@@ -147,10 +153,15 @@ void App::AddDataRoutes() {
                  const bj::value* q = body->if_contains("query");
                  if (q == nullptr) return Error(InvalidArgument("body needs 'query'"));
                  if (q->is_string()) {
-                   return Error(InvalidArgument("BTQL text queries are not supported yet; send the "
-                                                "JSON AST form"));
+                   return Error(
+                       InvalidArgument("BTQL text queries are not supported yet; send the "
+                                       "JSON AST form"));
                  }
                  if (!q->is_object()) return Error(InvalidArgument("'query' must be an object"));
+                 auto fmt = OptString(*body, "fmt");
+                 if (!fmt.ok() || (fmt->has_value() && **fmt != "json")) {
+                   return Error(InvalidArgument("'fmt' must be \"json\""));
+                 }
                  auto parsed = query::ParseQueryAst(q->get_object());
                  if (!parsed.ok()) return Error(parsed.status());
                  auto version = VersionField(*body);
@@ -173,14 +184,14 @@ void App::AddDataRoutes() {
                  return out.ok() ? Json(*out) : Error(out.status());
                }});
 
-  router_.Add({"GET", "/dataset-summary", false, [this](const Call& c) -> Response {
-                 const std::string& id = c.request.Query("dataset_id");
-                 if (id.empty()) return Error(InvalidArgument("dataset_id is required"));
-                 auto n = deps_.engine.CountRows(c.principal.org_id,
-                                                 {ingest::ObjectType::kDataset, id});
-                 if (!n.ok()) return Error(n.status());
-                 return Json(bj::object{{"total_records", *n}});
-               }});
+  router_.Add(
+      {"GET", "/dataset-summary", false, [this](const Call& c) -> Response {
+         const std::string& id = c.request.Query("dataset_id");
+         if (id.empty()) return Error(InvalidArgument("dataset_id is required"));
+         auto n = deps_.engine.CountRows(c.principal.org_id, {ingest::ObjectType::kDataset, id});
+         if (!n.ok()) return Error(n.status());
+         return Json(bj::object{{"total_records", *n}});
+       }});
 
   auto fetch = [this](const Call& c) -> Response {
     auto type = RestType(c.params[0]);
@@ -196,7 +207,7 @@ void App::AddDataRoutes() {
     query::Query q{.source = *type, .object_ids = {c.params[1]}};
     q.limit = limits::btql_limit_default;
     if (const bj::value* limit = args.if_contains("limit"); limit && !limit->is_null()) {
-      std::int64_t n = limit->is_string() ? std::atoll(limit->get_string().c_str())
+      std::int64_t n = limit->is_string()  ? std::atoll(limit->get_string().c_str())
                        : limit->is_int64() ? limit->get_int64()
                                            : -1;
       if (n < 0) return Error(InvalidArgument("'limit' must be a non-negative integer"));
@@ -228,7 +239,8 @@ void App::AddDataRoutes() {
                  }
                  bj::array rows;
                  for (const auto& e : events->get_array()) {
-                   if (!e.is_object()) return Error(InvalidArgument("each event must be an object"));
+                   if (!e.is_object())
+                     return Error(InvalidArgument("each event must be an object"));
                    bj::object row = e.get_object();
                    if (!row.contains("id")) row["id"] = NewUuid();
                    SetRouting(row, *type, c.params[1]);
@@ -252,7 +264,8 @@ void App::AddDataRoutes() {
                  }
                  bj::array rows;
                  for (const auto& f : items->get_array()) {
-                   if (!f.is_object()) return Error(InvalidArgument("each feedback item must be an object"));
+                   if (!f.is_object())
+                     return Error(InvalidArgument("each feedback item must be an object"));
                    const bj::object& item = f.get_object();
                    auto id = RequireString(item, "id");
                    if (!id.ok()) return Error(id.status());
@@ -264,7 +277,8 @@ void App::AddDataRoutes() {
                    }
                    SetRouting(merge, *type, c.params[1]);
                    rows.push_back(std::move(merge));
-                   if (const bj::value* text = item.if_contains("comment"); text && text->is_string()) {
+                   if (const bj::value* text = item.if_contains("comment");
+                       text && text->is_string()) {
                      bj::object comment;
                      comment["id"] = NewUuid();
                      comment["created"] = FormatIsoTime(NowMicros());
@@ -279,42 +293,45 @@ void App::AddDataRoutes() {
                  return Json(bj::object{{"status", "success"}});
                }});
 
-  router_.Add({"GET", "/v1/experiment/{}/summarize", false, [this](const Call& c) -> Response {
-                 auto exp = deps_.registry.Get(c.principal.org_id, ObjectKind::kExperiment, c.params[0]);
-                 if (!exp.ok()) return Error(exp.status());
-                 auto project = deps_.registry.Get(c.principal.org_id, ObjectKind::kProject,
-                                                   exp->project_id);
-                 bj::object out;
-                 out["project_name"] = project.ok() ? project->name : "";
-                 out["experiment_name"] = exp->name;
-                 out["project_url"] = c.request.Origin() + "/app/p/" + exp->project_id;
-                 out["experiment_url"] = c.request.Origin() + "/app/experiments/" + exp->id;
-                 std::optional<std::string> base_id;
-                 if (!c.request.Query("comparison_experiment_id").empty()) {
-                   base_id = c.request.Query("comparison_experiment_id");
-                 } else {
-                   auto base = deps_.registry.BaseExperiment(c.principal.org_id, exp->id);
-                   if (base.ok() && base->has_value()) base_id = (*base)->id;
-                 }
-                 if (base_id) {
-                   auto base = deps_.registry.Get(c.principal.org_id, ObjectKind::kExperiment, *base_id);
-                   if (!base.ok()) return Error(base.status());
-                   out["comparison_experiment_name"] = base->name;
-                 }
-                 if (c.request.Query("summarize_scores") != "false") {
-                   auto cmp = deps_.engine.CompareExperiments(
-                       c.principal.org_id, {.experiment_id = exp->id, .base_experiment_id = base_id});
-                   if (!cmp.ok()) return Error(cmp.status());
-                   out["scores"] = cmp->at("scores");
-                   out["metrics"] = cmp->at("metrics");
-                 }
-                 return Json(out);
-               }});
+  router_.Add(
+      {"GET", "/v1/experiment/{}/summarize", false, [this](const Call& c) -> Response {
+         auto exp = deps_.registry.Get(c.principal.org_id, ObjectKind::kExperiment, c.params[0]);
+         if (!exp.ok()) return Error(exp.status());
+         auto project =
+             deps_.registry.Get(c.principal.org_id, ObjectKind::kProject, exp->project_id);
+         bj::object out;
+         out["project_name"] = project.ok() ? project->name : "";
+         out["experiment_name"] = exp->name;
+         out["project_url"] = c.request.Origin() + "/app/p/" + exp->project_id;
+         out["experiment_url"] = c.request.Origin() + "/app/experiments/" + exp->id;
+         std::optional<std::string> base_id;
+         if (!c.request.Query("comparison_experiment_id").empty()) {
+           base_id = c.request.Query("comparison_experiment_id");
+         } else {
+           auto base = deps_.registry.BaseExperiment(c.principal.org_id, exp->id);
+           if (base.ok() && base->has_value()) base_id = (*base)->id;
+         }
+         if (base_id) {
+           auto base = deps_.registry.Get(c.principal.org_id, ObjectKind::kExperiment, *base_id);
+           if (!base.ok()) return Error(base.status());
+           out["comparison_experiment_name"] = base->name;
+         }
+         if (c.request.Query("summarize_scores") != "false") {
+           auto cmp = deps_.engine.CompareExperiments(
+               c.principal.org_id, {.experiment_id = exp->id, .base_experiment_id = base_id});
+           if (!cmp.ok()) return Error(cmp.status());
+           out["scores"] = cmp->at("scores");
+           out["metrics"] = cmp->at("metrics");
+         }
+         return Json(out);
+       }});
 
   router_.Add({"GET", "/v1/dataset/{}/summarize", false, [this](const Call& c) -> Response {
-                 auto ds = deps_.registry.Get(c.principal.org_id, ObjectKind::kDataset, c.params[0]);
+                 auto ds =
+                     deps_.registry.Get(c.principal.org_id, ObjectKind::kDataset, c.params[0]);
                  if (!ds.ok()) return Error(ds.status());
-                 auto project = deps_.registry.Get(c.principal.org_id, ObjectKind::kProject, ds->project_id);
+                 auto project =
+                     deps_.registry.Get(c.principal.org_id, ObjectKind::kProject, ds->project_id);
                  bj::object out;
                  out["project_name"] = project.ok() ? project->name : "";
                  out["dataset_name"] = ds->name;

@@ -69,7 +69,8 @@ struct HttpServer::Impl {
   asio::awaitable<void> Accept() {
     for (;;) {
       boost::system::error_code ec;
-      tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+      tcp::socket socket =
+          co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (!acceptor.is_open()) co_return;
         continue;
@@ -117,11 +118,11 @@ struct HttpServer::Impl {
       parser.header_limit(64 * 1024);
       stream.expires_after(std::chrono::seconds(limits::http_idle_timeout_s));
       boost::system::error_code ec;
-      co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      co_await http::async_read(stream, buffer, parser,
+                                asio::redirect_error(asio::use_awaitable, ec));
       if (ec == http::error::body_limit) {
-        Response r = Error(PayloadTooLarge("request body exceeds " +
-                                           std::to_string(limits::request_body_bytes_max) +
-                                           " bytes"));
+        Response r = Error(PayloadTooLarge(
+            "request body exceeds " + std::to_string(limits::request_body_bytes_max) + " bytes"));
         auto msg = ToMessage(r, 11, false);
         co_await http::async_write(stream, msg, asio::redirect_error(asio::use_awaitable, ec));
         break;

@@ -26,8 +26,7 @@ using Handler = std::function<Response(const Request&)>;
 
 class HttpServer {
  public:
-  static StatusOr<std::unique_ptr<HttpServer>> Start(const ServerOptions& options,
-                                                     Handler handler);
+  static StatusOr<std::unique_ptr<HttpServer>> Start(const ServerOptions& options, Handler handler);
   ~HttpServer();
 
   int port() const;

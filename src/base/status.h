@@ -12,17 +12,17 @@ namespace arbor {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,    // malformed input: 400
-  kUnauthenticated,    // missing or wrong credentials: 401
-  kPermissionDenied,   // authenticated but not allowed: 403
-  kNotFound,           // unknown id: 404
-  kAlreadyExists,      // 409
-  kFailedPrecondition, // e.g. no base experiment: 400
-  kPayloadTooLarge,    // a named size limit was hit: 413
-  kResourceExhausted,  // a rate or queue limit: 429
-  kUnavailable,        // shutting down, try again: 503
-  kDataLoss,           // corruption detected on disk
-  kInternal,           // a bug or an I/O failure: 500
+  kInvalidArgument,     // malformed input: 400
+  kUnauthenticated,     // missing or wrong credentials: 401
+  kPermissionDenied,    // authenticated but not allowed: 403
+  kNotFound,            // unknown id: 404
+  kAlreadyExists,       // 409
+  kFailedPrecondition,  // e.g. no base experiment: 400
+  kPayloadTooLarge,     // a named size limit was hit: 413
+  kResourceExhausted,   // a rate or queue limit: 429
+  kUnavailable,         // shutting down, try again: 503
+  kDataLoss,            // corruption detected on disk
+  kInternal,            // a bug or an I/O failure: 500
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -44,15 +44,23 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
-inline Status Unauthenticated(std::string m) { return {StatusCode::kUnauthenticated, std::move(m)}; }
-inline Status PermissionDenied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
+inline Status InvalidArgument(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
+inline Status Unauthenticated(std::string m) {
+  return {StatusCode::kUnauthenticated, std::move(m)};
+}
+inline Status PermissionDenied(std::string m) {
+  return {StatusCode::kPermissionDenied, std::move(m)};
+}
 inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
 inline Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
 inline Status FailedPrecondition(std::string m) {
   return {StatusCode::kFailedPrecondition, std::move(m)};
 }
-inline Status PayloadTooLarge(std::string m) { return {StatusCode::kPayloadTooLarge, std::move(m)}; }
+inline Status PayloadTooLarge(std::string m) {
+  return {StatusCode::kPayloadTooLarge, std::move(m)};
+}
 inline Status ResourceExhausted(std::string m) {
   return {StatusCode::kResourceExhausted, std::move(m)};
 }
@@ -64,7 +72,7 @@ template <typename T>
 class [[nodiscard]] StatusOr {
  public:
   StatusOr(Status status) : status_(std::move(status)) { assert(!status_.ok()); }  // NOLINT
-  StatusOr(T value) : value_(std::move(value)) {}                                 // NOLINT
+  StatusOr(T value) : value_(std::move(value)) {}                                  // NOLINT
 
   bool ok() const { return status_.ok(); }
   const Status& status() const { return status_; }
@@ -95,10 +103,10 @@ class [[nodiscard]] StatusOr {
 #define ARBOR_CONCAT_INNER(a, b) a##b
 #define ARBOR_CONCAT(a, b) ARBOR_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)                 \
-  do {                                        \
-    ::arbor::Status _st = (expr);             \
-    if (!_st.ok()) return _st;                \
+#define RETURN_IF_ERROR(expr)     \
+  do {                            \
+    ::arbor::Status _st = (expr); \
+    if (!_st.ok()) return _st;    \
   } while (0)
 
 #define ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \

@@ -31,9 +31,7 @@ std::array<std::uint32_t, 256> MakeCrcTable() {
   return table;
 }
 
-Status ErrnoStatus(const std::string& what) {
-  return Internal(what + ": " + std::strerror(errno));
-}
+Status ErrnoStatus(const std::string& what) { return Internal(what + ": " + std::strerror(errno)); }
 
 }  // namespace
 
@@ -159,9 +157,8 @@ Status WriteFileAtomic(const std::string& path, std::string_view data) {
   }
   ::close(fd);
   if (::rename(tmp.c_str(), path.c_str()) != 0) return ErrnoStatus("rename " + tmp);
-  std::string dir = path.substr(0, path.find_last_of('/') == std::string::npos
-                                       ? 0
-                                       : path.find_last_of('/'));
+  std::string dir =
+      path.substr(0, path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/'));
   return FsyncDirectory(dir.empty() ? "." : dir);
 }
 

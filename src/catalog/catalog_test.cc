@@ -23,11 +23,18 @@ TEST(SqliteCatalog, OrgsKeysAndObjectsPersist) {
     ASSERT_TRUE(org.ok());
     org_id = org->id;
     EXPECT_EQ((*cat)->CreateOrg("acme").status().code(), StatusCode::kAlreadyExists);
-    ASSERT_TRUE((*cat)->CreateApiKey({.id = NewUuid(), .org_id = org_id, .name = "k",
-                                      .key_hash = Sha256Hex("secret"), .created = "now"})
+    ASSERT_TRUE((*cat)
+                    ->CreateApiKey({.id = NewUuid(),
+                                    .org_id = org_id,
+                                    .name = "k",
+                                    .key_hash = Sha256Hex("secret"),
+                                    .created = "now"})
                     .ok());
-    CatalogObject p{.id = NewUuid(), .org_id = org_id, .kind = ObjectKind::kProject,
-                    .name = "proj", .created = "now"};
+    CatalogObject p{.id = NewUuid(),
+                    .org_id = org_id,
+                    .kind = ObjectKind::kProject,
+                    .name = "proj",
+                    .created = "now"};
     auto created = (*cat)->CreateObject(p);
     ASSERT_TRUE(created.ok());
     project_id = created->id;

@@ -8,12 +8,14 @@
 
 namespace arbor::catalog {
 
-
 const char* ObjectKindName(ObjectKind kind) {
   switch (kind) {
-    case ObjectKind::kProject: return "project";
-    case ObjectKind::kExperiment: return "experiment";
-    case ObjectKind::kDataset: return "dataset";
+    case ObjectKind::kProject:
+      return "project";
+    case ObjectKind::kExperiment:
+      return "experiment";
+    case ObjectKind::kDataset:
+      return "dataset";
   }
   return "unknown";
 }
@@ -72,8 +74,9 @@ class SqliteCatalog final : public Catalog {
   ~SqliteCatalog() override { sqlite3_close(db_); }
 
   Status Init() {
-    RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                         "PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;"));
+    RETURN_IF_ERROR(
+        Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+             "PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;"));
     RETURN_IF_ERROR(Exec(kSchema));
     Stmt s(db_, "SELECT version FROM schema_version");
     if (s.Step() == SQLITE_ROW) {
@@ -124,8 +127,9 @@ class SqliteCatalog final : public Catalog {
 
   StatusOr<ApiKey> FindApiKeyByHash(const std::string& key_hash) override {
     std::lock_guard<std::mutex> lock(mu_);
-    Stmt s(db_, "SELECT id, org_id, name, key_hash, created, revoked FROM api_keys "
-                "WHERE key_hash = ?");
+    Stmt s(db_,
+           "SELECT id, org_id, name, key_hash, created, revoked FROM api_keys "
+           "WHERE key_hash = ?");
     s.Bind(1, key_hash);
     if (s.Step() != SQLITE_ROW) return NotFound("no such API key");
     return KeyFrom(s);
@@ -133,8 +137,9 @@ class SqliteCatalog final : public Catalog {
 
   StatusOr<std::vector<ApiKey>> ListApiKeys() override {
     std::lock_guard<std::mutex> lock(mu_);
-    Stmt s(db_, "SELECT id, org_id, name, key_hash, created, revoked FROM api_keys "
-                "ORDER BY created");
+    Stmt s(db_,
+           "SELECT id, org_id, name, key_hash, created, revoked FROM api_keys "
+           "ORDER BY created");
     std::vector<ApiKey> out;
     while (s.Step() == SQLITE_ROW) out.push_back(KeyFrom(s));
     return out;
@@ -152,8 +157,9 @@ class SqliteCatalog final : public Catalog {
   StatusOr<CatalogObject> CreateObject(CatalogObject object) override {
     std::lock_guard<std::mutex> lock(mu_);
     {
-      Stmt dup(db_, "SELECT 1 FROM objects WHERE org_id = ? AND kind = ? AND project_id = ? "
-                    "AND name = ? AND deleted = 0");
+      Stmt dup(db_,
+               "SELECT 1 FROM objects WHERE org_id = ? AND kind = ? AND project_id = ? "
+               "AND name = ? AND deleted = 0");
       dup.Bind(1, object.org_id).Bind(2, std::string(ObjectKindName(object.kind)));
       dup.Bind(3, object.project_id).Bind(4, object.name);
       if (dup.Step() == SQLITE_ROW) {
@@ -161,8 +167,9 @@ class SqliteCatalog final : public Catalog {
                              "' already exists");
       }
     }
-    Stmt s(db_, "INSERT INTO objects (id, org_id, kind, project_id, name, created, data) "
-                "VALUES (?,?,?,?,?,?,?)");
+    Stmt s(db_,
+           "INSERT INTO objects (id, org_id, kind, project_id, name, created, data) "
+           "VALUES (?,?,?,?,?,?,?)");
     s.Bind(1, object.id).Bind(2, object.org_id).Bind(3, std::string(ObjectKindName(object.kind)));
     s.Bind(4, object.project_id).Bind(5, object.name).Bind(6, object.created);
     s.Bind(7, json::Serialize(object.data));
@@ -174,8 +181,9 @@ class SqliteCatalog final : public Catalog {
   StatusOr<CatalogObject> GetObject(const std::string& org_id, ObjectKind kind,
                                     const std::string& id) override {
     std::lock_guard<std::mutex> lock(mu_);
-    Stmt s(db_, "SELECT seq, id, org_id, kind, project_id, name, created, data FROM objects "
-                "WHERE id = ? AND org_id = ? AND kind = ? AND deleted = 0");
+    Stmt s(db_,
+           "SELECT seq, id, org_id, kind, project_id, name, created, data FROM objects "
+           "WHERE id = ? AND org_id = ? AND kind = ? AND deleted = 0");
     s.Bind(1, id).Bind(2, org_id).Bind(3, std::string(ObjectKindName(kind)));
     if (s.Step() != SQLITE_ROW) {
       return NotFound(std::string(ObjectKindName(kind)) + " " + id + " not found");
@@ -186,9 +194,10 @@ class SqliteCatalog final : public Catalog {
   StatusOr<std::vector<CatalogObject>> ListObjects(const std::string& org_id, ObjectKind kind,
                                                    const ObjectFilter& filter) override {
     std::lock_guard<std::mutex> lock(mu_);
-    Stmt s(db_, "SELECT seq, id, org_id, kind, project_id, name, created, data FROM objects "
-                "WHERE org_id = ? AND kind = ? AND deleted = 0 AND (? IS NULL OR project_id = ?) "
-                "AND (? IS NULL OR name = ?) ORDER BY seq");
+    Stmt s(db_,
+           "SELECT seq, id, org_id, kind, project_id, name, created, data FROM objects "
+           "WHERE org_id = ? AND kind = ? AND deleted = 0 AND (? IS NULL OR project_id = ?) "
+           "AND (? IS NULL OR name = ?) ORDER BY seq");
     s.Bind(1, org_id).Bind(2, std::string(ObjectKindName(kind)));
     BindOptional(s, 3, filter.project_id);
     BindOptional(s, 5, filter.name);
@@ -199,8 +208,9 @@ class SqliteCatalog final : public Catalog {
 
   Status UpdateObject(const CatalogObject& object) override {
     std::lock_guard<std::mutex> lock(mu_);
-    Stmt s(db_, "UPDATE objects SET name = ?, data = ? WHERE id = ? AND org_id = ? "
-                "AND deleted = 0");
+    Stmt s(db_,
+           "UPDATE objects SET name = ?, data = ? WHERE id = ? AND org_id = ? "
+           "AND deleted = 0");
     s.Bind(1, object.name).Bind(2, json::Serialize(object.data));
     s.Bind(3, object.id).Bind(4, object.org_id);
     if (s.Step() != SQLITE_DONE) return Error("update object");
@@ -247,8 +257,12 @@ class SqliteCatalog final : public Catalog {
   }
 
   static ApiKey KeyFrom(Stmt& s) {
-    return ApiKey{.id = s.Text(0), .org_id = s.Text(1), .name = s.Text(2),
-                  .key_hash = s.Text(3), .created = s.Text(4), .revoked = s.Int(5) != 0};
+    return ApiKey{.id = s.Text(0),
+                  .org_id = s.Text(1),
+                  .name = s.Text(2),
+                  .key_hash = s.Text(3),
+                  .created = s.Text(4),
+                  .revoked = s.Int(5) != 0};
   }
 
   static CatalogObject ObjectFrom(Stmt& s, ObjectKind kind) {
@@ -274,8 +288,9 @@ class SqliteCatalog final : public Catalog {
 
 StatusOr<std::unique_ptr<Catalog>> OpenSqliteCatalog(const std::string& path) {
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                      SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
     return Internal("cannot open catalog " + path + ": " + msg);

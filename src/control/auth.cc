@@ -31,8 +31,11 @@ StatusOr<CreatedKey> Auth::CreateKey(const std::string& org_id, const std::strin
                                      std::string secret) {
   if (secret.empty()) secret = "arb_" + HexEncode(RandomBytes(api_key_secret_bytes));
   if (secret.size() > api_key_length_max) return InvalidArgument("API key is too long");
-  catalog::ApiKey key{.id = NewUuid(), .org_id = org_id, .name = name,
-                      .key_hash = Sha256Hex(secret), .created = FormatIsoTime(NowMicros())};
+  catalog::ApiKey key{.id = NewUuid(),
+                      .org_id = org_id,
+                      .name = name,
+                      .key_hash = Sha256Hex(secret),
+                      .created = FormatIsoTime(NowMicros())};
   RETURN_IF_ERROR(catalog_.CreateApiKey(key));
   return CreatedKey{.id = key.id, .secret = secret};
 }

@@ -9,8 +9,13 @@ inline constexpr int experiment_name_suffix_max = 10'000;
 StatusOr<CatalogObject> Registry::Create(const std::string& org_id, ObjectKind kind,
                                          const std::string& project_id, const std::string& name,
                                          boost::json::object data) {
-  CatalogObject o{.id = NewUuid(), .org_id = org_id, .kind = kind, .project_id = project_id,
-                  .name = name, .created = FormatIsoTime(NowMicros()), .data = std::move(data)};
+  CatalogObject o{.id = NewUuid(),
+                  .org_id = org_id,
+                  .kind = kind,
+                  .project_id = project_id,
+                  .name = name,
+                  .created = FormatIsoTime(NowMicros()),
+                  .data = std::move(data)};
   return catalog_.CreateObject(std::move(o));
 }
 
@@ -65,7 +70,8 @@ StatusOr<std::optional<CatalogObject>> Registry::BaseExperiment(const std::strin
                                                                 const std::string& id) {
   ASSIGN_OR_RETURN(CatalogObject exp, catalog_.GetObject(org_id, ObjectKind::kExperiment, id));
   if (const auto* base = exp.data.if_contains("base_exp_id"); base && base->is_string()) {
-    auto found = catalog_.GetObject(org_id, ObjectKind::kExperiment, std::string(base->as_string()));
+    auto found =
+        catalog_.GetObject(org_id, ObjectKind::kExperiment, std::string(base->as_string()));
     if (found.ok()) return std::optional<CatalogObject>(*found);
   }
   ASSIGN_OR_RETURN(auto all, catalog_.ListObjects(org_id, ObjectKind::kExperiment,

@@ -18,8 +18,8 @@ using catalog::ObjectKind;
 
 struct ExperimentSpec {
   std::optional<std::string> name;
-  bool update = false;        // reuse an experiment with this name instead of a new one
-  boost::json::object data;   // description, metadata, base_exp_id, dataset_id, ...
+  bool update = false;       // reuse an experiment with this name instead of a new one
+  boost::json::object data;  // description, metadata, base_exp_id, dataset_id, ...
 };
 
 class Registry {
@@ -34,8 +34,7 @@ class Registry {
                                              const CatalogObject& project,
                                              const ExperimentSpec& spec);
   StatusOr<CatalogObject> RegisterDataset(const std::string& org_id, const CatalogObject& project,
-                                          const std::string& name,
-                                          const boost::json::object& data);
+                                          const std::string& name, const boost::json::object& data);
   // The stored base_exp_id, else the newest earlier experiment of the same project.
   StatusOr<std::optional<CatalogObject>> BaseExperiment(const std::string& org_id,
                                                         const std::string& experiment_id);

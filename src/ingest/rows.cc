@@ -19,8 +19,7 @@ Status ExpectType(const bj::object& row, const char* field, bj::kind kind, const
                   std::size_t index) {
   const bj::value* v = row.if_contains(field);
   if (IsNull(v)) return Status::Ok();
-  bool ok = v->kind() == kind ||
-            (kind == bj::kind::double_ && (v->is_int64() || v->is_uint64()));
+  bool ok = v->kind() == kind || (kind == bj::kind::double_ && (v->is_int64() || v->is_uint64()));
   if (!ok) return RowError(index, std::string("'") + field + "' must be " + what);
   return Status::Ok();
 }
@@ -28,9 +27,11 @@ Status ExpectType(const bj::object& row, const char* field, bj::kind kind, const
 Status ExpectStringArray(const bj::object& row, const char* field, std::size_t index) {
   const bj::value* v = row.if_contains(field);
   if (IsNull(v)) return Status::Ok();
-  if (!v->is_array()) return RowError(index, std::string("'") + field + "' must be an array of strings");
+  if (!v->is_array())
+    return RowError(index, std::string("'") + field + "' must be an array of strings");
   for (const auto& e : v->get_array()) {
-    if (!e.is_string()) return RowError(index, std::string("'") + field + "' must be an array of strings");
+    if (!e.is_string())
+      return RowError(index, std::string("'") + field + "' must be an array of strings");
   }
   return Status::Ok();
 }
@@ -41,8 +42,8 @@ Status ExpectNumberMap(const bj::object& row, const char* field, std::size_t ind
   if (IsNull(v)) return Status::Ok();
   for (const auto& [k, x] : v->get_object()) {
     if (!x.is_number() && !x.is_null()) {
-      return RowError(index, std::string("'") + field + "." + std::string(k) +
-                                 "' must be a number or null");
+      return RowError(
+          index, std::string("'") + field + "." + std::string(k) + "' must be a number or null");
     }
   }
   return Status::Ok();
@@ -105,16 +106,23 @@ StatusOr<ObjectRef> ParseRouting(const bj::object& row, std::size_t index) {
   if (!experiment.empty()) refs.push_back({ObjectType::kExperiment, experiment});
   if (!dataset.empty()) refs.push_back({ObjectType::kDataset, dataset});
   if (!session.empty()) refs.push_back({ObjectType::kPlaygroundLogs, session});
+  // project_id beside an experiment or dataset id is informational (the server sets it);
+  // with log_id "g" it names project logs, a second object.
+  if (!project.empty() && log_id == "g" && !refs.empty()) {
+    refs.push_back({ObjectType::kProjectLogs, project});
+  }
   if (!project.empty() && session.empty() && experiment.empty() && dataset.empty()) {
     if (log_id != "g") {
-      return RowError(index, "project rows need log_id \"g\" (project logs); prompts and "
-                             "functions are written through /v1/prompt and /v1/function");
+      return RowError(index,
+                      "project rows need log_id \"g\" (project logs); prompts and "
+                      "functions are written through /v1/prompt and /v1/function");
     }
     refs.push_back({ObjectType::kProjectLogs, project});
   }
   if (refs.empty()) {
-    return RowError(index, "no object id: set one of experiment_id, dataset_id, "
-                           "project_id with log_id \"g\", or prompt_session_id");
+    return RowError(index,
+                    "no object id: set one of experiment_id, dataset_id, "
+                    "project_id with log_id \"g\", or prompt_session_id");
   }
   if (refs.size() > 1) {
     return RowError(index, "several object ids: a row belongs to exactly one object");
@@ -126,10 +134,14 @@ StatusOr<ObjectRef> ParseRouting(const bj::object& row, std::size_t index) {
 
 const char* ObjectTypeName(ObjectType type) {
   switch (type) {
-    case ObjectType::kExperiment: return "experiment";
-    case ObjectType::kDataset: return "dataset";
-    case ObjectType::kProjectLogs: return "project_logs";
-    case ObjectType::kPlaygroundLogs: return "playground_logs";
+    case ObjectType::kExperiment:
+      return "experiment";
+    case ObjectType::kDataset:
+      return "dataset";
+    case ObjectType::kProjectLogs:
+      return "project_logs";
+    case ObjectType::kPlaygroundLogs:
+      return "playground_logs";
   }
   return "unknown";
 }
@@ -160,9 +172,8 @@ StatusOr<IncomingRow> ParseRow(const bj::value& value, std::size_t index) {
   out.is_delete = del && del->is_bool() && del->get_bool();
   for (const auto& [k, v] : row) {
     // Control flags say how to apply the row; audit fields are provenance, not user data.
-    if (k == "_is_merge" || k == "_object_delete" || k == "_merge_paths" ||
-        k == "_audit_source" || k == "_audit_metadata" || k == "_array_delete" ||
-        k == "_xact_id" || k == "_parent_id") {
+    if (k == "_is_merge" || k == "_object_delete" || k == "_merge_paths" || k == "_audit_source" ||
+        k == "_audit_metadata" || k == "_array_delete" || k == "_xact_id" || k == "_parent_id") {
       continue;
     }
     out.fields.emplace(k, v);

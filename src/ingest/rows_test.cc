@@ -21,6 +21,10 @@ TEST(Rows, RejectsMissingOrSeveralObjectIds) {
   EXPECT_EQ(P(R"({"id":"a","experiment_id":"e","dataset_id":"d"})").status().code(),
             StatusCode::kInvalidArgument);
   EXPECT_FALSE(P(R"({"id":"a","project_id":"p"})").ok());  // no log_id
+  EXPECT_FALSE(P(R"({"id":"a","experiment_id":"e","project_id":"p","log_id":"g"})").ok());
+  // A bare project_id beside an experiment id is informational.
+  EXPECT_EQ(P(R"({"id":"a","experiment_id":"e","project_id":"p"})")->object.type,
+            ObjectType::kExperiment);
   EXPECT_FALSE(P(R"([1,2])").ok());
 }
 

@@ -1,7 +1,6 @@
 #include "ingest/writer.h"
 
 #include <map>
-#include <set>
 
 #include "base/util.h"
 
@@ -12,9 +11,12 @@ namespace bj = boost::json;
 
 catalog::ObjectKind CatalogKind(ObjectType type) {
   switch (type) {
-    case ObjectType::kExperiment: return catalog::ObjectKind::kExperiment;
-    case ObjectType::kDataset: return catalog::ObjectKind::kDataset;
-    default: return catalog::ObjectKind::kProject;
+    case ObjectType::kExperiment:
+      return catalog::ObjectKind::kExperiment;
+    case ObjectType::kDataset:
+      return catalog::ObjectKind::kDataset;
+    default:
+      return catalog::ObjectKind::kProject;
   }
 }
 
@@ -26,22 +28,26 @@ void FillDatasetSpanIds(bj::object& row, const std::string& id) {
 
 }  // namespace
 
-Status Writer::CheckObjectsExist(const std::string& org_id, const std::vector<IncomingRow>& rows) {
-  std::set<std::pair<ObjectType, std::string>> seen;
+StatusOr<Writer::Owners> Writer::ResolveOwners(const std::string& org_id,
+                                               const std::vector<IncomingRow>& rows) {
+  Owners owners;
   for (const IncomingRow& r : rows) {
     if (r.object.type == ObjectType::kPlaygroundLogs) continue;  // sessions are client-named
-    if (!seen.emplace(r.object.type, r.object.id).second) continue;
+    if (owners.count({r.object.type, r.object.id})) continue;
     auto found = catalog_.GetObject(org_id, CatalogKind(r.object.type), r.object.id);
     if (!found.ok()) {
       return NotFound(std::string(ObjectTypeName(r.object.type)) + " " + r.object.id +
                       " does not exist in this organization");
     }
+    owners[{r.object.type, r.object.id}] =
+        r.object.type == ObjectType::kProjectLogs ? found->id : found->project_id;
   }
-  return Status::Ok();
+  return owners;
 }
 
 storage::RowPtr Writer::Resolve(const IncomingRow& in, const storage::RowPtr& old,
-                                std::uint64_t xact) const {
+                                std::uint64_t xact, const std::string& org_id,
+                                const std::string& project_id) const {
   if (in.is_delete) return nullptr;
   bj::object row;
   if (in.is_merge && old) {
@@ -55,6 +61,9 @@ storage::RowPtr Writer::Resolve(const IncomingRow& in, const storage::RowPtr& ol
     }
   }
   if (in.object.type == ObjectType::kDataset) FillDatasetSpanIds(row, in.id);
+  // Rows name their project (and logs their org), as the REST event schemas require.
+  if (!project_id.empty()) row["project_id"] = project_id;
+  if (in.object.type == ObjectType::kProjectLogs) row["org_id"] = org_id;
   row["_xact_id"] = XactToString(xact);
   return std::make_shared<const bj::object>(std::move(row));
 }
@@ -63,7 +72,7 @@ StatusOr<std::uint64_t> Writer::Write(const std::string& org_id, std::vector<Inc
   ARBOR_CHECK(wal_ != nullptr);
   if (failed_) return Unavailable("the write-ahead log failed; restart the server");
   if (rows.empty()) return visible_xact();
-  RETURN_IF_ERROR(CheckObjectsExist(org_id, rows));
+  ASSIGN_OR_RETURN(Owners owners, ResolveOwners(org_id, rows));
 
   std::uint64_t xact = 0;
   {
@@ -76,9 +85,11 @@ StatusOr<std::uint64_t> Writer::Write(const std::string& org_id, std::vector<Inc
     for (IncomingRow& in : rows) {
       std::string key = ObjectKey(org_id, in.object);
       auto slot = pending.find({key, in.id});
-      storage::RowPtr old = slot != pending.end() ? slot->second
-                                                  : store_.GetOrCreate(key).Latest(in.id);
-      storage::RowPtr now = Resolve(in, old, xact);
+      storage::RowPtr old =
+          slot != pending.end() ? slot->second : store_.GetOrCreate(key).Latest(in.id);
+      auto owner = owners.find({in.object.type, in.object.id});
+      storage::RowPtr now =
+          Resolve(in, old, xact, org_id, owner == owners.end() ? "" : owner->second);
       pending[{key, in.id}] = now;
       bj::object rec;
       rec["k"] = key;
@@ -119,8 +130,8 @@ Status Writer::Replay(std::string_view payload) {
     const bj::value* id = o.if_contains("id");
     const bj::value* r = o.if_contains("r");
     if (!k || !k->is_string() || !id || !id->is_string() || !r) return DataLoss("bad WAL row");
-    storage::RowPtr row = r->is_object() ? std::make_shared<const bj::object>(r->get_object())
-                                         : nullptr;
+    storage::RowPtr row =
+        r->is_object() ? std::make_shared<const bj::object>(r->get_object()) : nullptr;
     writes.push_back({std::string(k->get_string()), std::string(id->get_string()), row});
   }
   store_.Apply(writes, *xact);

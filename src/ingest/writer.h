@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -21,8 +22,7 @@ namespace arbor::ingest {
 
 class Writer {
  public:
-  Writer(catalog::Catalog& catalog, storage::RowStore& store)
-      : catalog_(catalog), store_(store) {}
+  Writer(catalog::Catalog& catalog, storage::RowStore& store) : catalog_(catalog), store_(store) {}
 
   // Applies one WAL record to the row store (called while the WAL is opened).
   Status Replay(std::string_view payload);
@@ -36,9 +36,11 @@ class Writer {
   std::uint64_t visible_xact() const;
 
  private:
-  Status CheckObjectsExist(const std::string& org_id, const std::vector<IncomingRow>& rows);
-  storage::RowPtr Resolve(const IncomingRow& in, const storage::RowPtr& old,
-                          std::uint64_t xact) const;
+  // The project each written object belongs to; NotFound for objects not in the org.
+  using Owners = std::map<std::pair<ObjectType, std::string>, std::string>;
+  StatusOr<Owners> ResolveOwners(const std::string& org_id, const std::vector<IncomingRow>& rows);
+  storage::RowPtr Resolve(const IncomingRow& in, const storage::RowPtr& old, std::uint64_t xact,
+                          const std::string& org_id, const std::string& project_id) const;
 
   catalog::Catalog& catalog_;
   storage::RowStore& store_;

@@ -18,8 +18,12 @@ class WriterTest : public ::testing::Test {
     std::filesystem::create_directories(dir_);
     catalog_ = std::move(catalog::OpenSqliteCatalog(dir_ + "/catalog.db").value());
     org_ = catalog_->CreateOrg("o")->id;
-    catalog::CatalogObject e{.id = NewUuid(), .org_id = org_, .kind = catalog::ObjectKind::kExperiment,
-                             .project_id = "p", .name = "e", .created = "now"};
+    catalog::CatalogObject e{.id = NewUuid(),
+                             .org_id = org_,
+                             .kind = catalog::ObjectKind::kExperiment,
+                             .project_id = "p",
+                             .name = "e",
+                             .created = "now"};
     exp_ = catalog_->CreateObject(e)->id;
     Open();
   }
@@ -72,7 +76,7 @@ TEST_F(WriterTest, MergeDeleteAndVersionsSurviveReplay) {
     EXPECT_EQ(json::CanonicalString(bj::value(*now[0].row)),
               R"({"_xact_id":")" + XactToString(*x2) +
                   R"(","created":"2026-01-01T00:00:00Z","experiment_id":")" + exp_ +
-                  R"(","id":"a","input":"q","output":"r","tags":["t1","t2"]})");
+                  R"(","id":"a","input":"q","output":"r","project_id":"p","tags":["t1","t2"]})");
     EXPECT_EQ(Rows(*x1).size(), 1u);
     EXPECT_EQ(Rows(*x1)[0].row->at("_xact_id").as_string(), XactToString(*x1));
     EXPECT_EQ(Rows(*x2).size(), 2u);

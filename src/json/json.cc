@@ -11,14 +11,20 @@ namespace {
 
 int TypeRank(const bj::value& v) {
   switch (v.kind()) {
-    case bj::kind::null: return 0;
-    case bj::kind::bool_: return 1;
+    case bj::kind::null:
+      return 0;
+    case bj::kind::bool_:
+      return 1;
     case bj::kind::int64:
     case bj::kind::uint64:
-    case bj::kind::double_: return 2;
-    case bj::kind::string: return 3;
-    case bj::kind::array: return 4;
-    case bj::kind::object: return 5;
+    case bj::kind::double_:
+      return 2;
+    case bj::kind::string:
+      return 3;
+    case bj::kind::array:
+      return 4;
+    case bj::kind::object:
+      return 5;
   }
   return 6;
 }
@@ -45,8 +51,8 @@ void MergeRec(bj::object& target, const bj::object& patch, const MergePaths& mer
                value.is_array()) {
       bj::array& tags = existing->get_array();
       for (const auto& t : value.get_array()) {
-        bool seen = std::any_of(tags.begin(), tags.end(),
-                                [&](const bj::value& x) { return Equals(x, t); });
+        bool seen =
+            std::any_of(tags.begin(), tags.end(), [&](const bj::value& x) { return Equals(x, t); });
         if (!seen) tags.push_back(t);
       }
     } else {
@@ -61,13 +67,27 @@ void WriteString(std::string_view s, std::string& out) {
   out.push_back('"');
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         if (c < 0x20) {
           out += "\\u00";
@@ -111,8 +131,7 @@ void WriteCanonical(const bj::value& v, std::string& out) {
   std::vector<const bj::key_value_pair*> items;
   items.reserve(obj.size());
   for (const auto& kv : obj) items.push_back(&kv);
-  std::sort(items.begin(), items.end(),
-            [](auto* a, auto* b) { return a->key() < b->key(); });
+  std::sort(items.begin(), items.end(), [](auto* a, auto* b) { return a->key() < b->key(); });
   out.push_back('{');
   bool first = true;
   for (const auto* kv : items) {
@@ -125,16 +144,46 @@ void WriteCanonical(const bj::value& v, std::string& out) {
   out.push_back('}');
 }
 
+// JSON has no infinities; a number too large for a double must not turn into one.
+bool AllFinite(const bj::value& v) {
+  switch (v.kind()) {
+    case bj::kind::double_: return std::isfinite(v.get_double());
+    case bj::kind::array:
+      for (const auto& e : v.get_array()) {
+        if (!AllFinite(e)) return false;
+      }
+      return true;
+    case bj::kind::object:
+      for (const auto& kv : v.get_object()) {
+        if (!AllFinite(kv.value())) return false;
+      }
+      return true;
+    default: return true;
+  }
+}
+
 }  // namespace
 
 void SerializeTo(const bj::value& v, std::string& out) {
   switch (v.kind()) {
-    case bj::kind::null: out += "null"; return;
-    case bj::kind::bool_: out += v.get_bool() ? "true" : "false"; return;
-    case bj::kind::int64: out += std::to_string(v.get_int64()); return;
-    case bj::kind::uint64: out += std::to_string(v.get_uint64()); return;
-    case bj::kind::double_: WriteDouble(v.get_double(), out); return;
-    case bj::kind::string: WriteString(v.get_string(), out); return;
+    case bj::kind::null:
+      out += "null";
+      return;
+    case bj::kind::bool_:
+      out += v.get_bool() ? "true" : "false";
+      return;
+    case bj::kind::int64:
+      out += std::to_string(v.get_int64());
+      return;
+    case bj::kind::uint64:
+      out += std::to_string(v.get_uint64());
+      return;
+    case bj::kind::double_:
+      WriteDouble(v.get_double(), out);
+      return;
+    case bj::kind::string:
+      WriteString(v.get_string(), out);
+      return;
     case bj::kind::array: {
       out.push_back('[');
       bool first = true;
@@ -194,7 +243,9 @@ StatusOr<bj::value> Parse(std::string_view text) {
     return InvalidArgument("malformed JSON near byte " + std::to_string(consumed) + ": " +
                            ec.message());
   }
-  return parser.release();
+  bj::value v = parser.release();
+  if (!AllFinite(v)) return InvalidArgument("a number in the JSON is out of range");
+  return v;
 }
 
 const bj::value* FindPath(const bj::value& root, const std::vector<std::string>& path) {

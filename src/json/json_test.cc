@@ -50,6 +50,11 @@ TEST(Parse, RejectsMalformedWithPosition) {
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST(Parse, RejectsNumbersBeyondDoubleRange) {
+  EXPECT_EQ(Parse(R"({"a":[1e999]})").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(Parse(R"({"a":1e300})").ok());
+}
+
 TEST(Parse, RejectsDeepNesting) {
   std::string deep(500, '[');
   deep += std::string(500, ']');

@@ -50,7 +50,8 @@ Status ParseSelect(const bj::value* select, Query& q) {
   for (const auto& item : select->get_array()) {
     if (!item.is_object()) return InvalidArgument("'select' items must be objects");
     const bj::object& o = item.get_object();
-    if (const bj::value* op = o.if_contains("op"); op && op->is_string() && op->get_string() == "star") {
+    if (const bj::value* op = o.if_contains("op");
+        op && op->is_string() && op->get_string() == "star") {
       q.select.clear();
       return Status::Ok();  // star wins: every field
     }
@@ -108,8 +109,8 @@ StatusOr<Query> ParseQueryAst(const bj::object& ast) {
     if (!limit->is_int64() || limit->get_int64() < 0) {
       return InvalidArgument("'limit' must be a non-negative integer");
     }
-    q.limit = std::min<std::size_t>(static_cast<std::size_t>(limit->get_int64()),
-                                    limits::btql_limit_max);
+    q.limit =
+        std::min<std::size_t>(static_cast<std::size_t>(limit->get_int64()), limits::btql_limit_max);
   }
   if (const bj::value* cursor = ast.if_contains("cursor"); cursor && !cursor->is_null()) {
     if (!cursor->is_string()) return InvalidArgument("'cursor' must be a string");

@@ -18,9 +18,12 @@ bool IsComment(const bj::object& row) {
 
 catalog::ObjectKind CatalogKind(ingest::ObjectType type) {
   switch (type) {
-    case ingest::ObjectType::kExperiment: return catalog::ObjectKind::kExperiment;
-    case ingest::ObjectType::kDataset: return catalog::ObjectKind::kDataset;
-    default: return catalog::ObjectKind::kProject;
+    case ingest::ObjectType::kExperiment:
+      return catalog::ObjectKind::kExperiment;
+    case ingest::ObjectType::kDataset:
+      return catalog::ObjectKind::kDataset;
+    default:
+      return catalog::ObjectKind::kProject;
   }
 }
 
@@ -61,8 +64,8 @@ CommentIndex IndexComments(const storage::ObjectRows& rows, std::uint64_t snapsh
   CommentIndex index;
   for (const auto& v : rows.ScanIf(snapshot, 0, SIZE_MAX, IsComment)) {
     const bj::value* origin = v.row->if_contains("origin");
-    const bj::value* target = origin && origin->is_object() ? origin->get_object().if_contains("id")
-                                                           : nullptr;
+    const bj::value* target =
+        origin && origin->is_object() ? origin->get_object().if_contains("id") : nullptr;
     if (target && target->is_string()) index[std::string(target->get_string())].push_back(*v.row);
   }
   return index;

@@ -28,8 +28,12 @@ class EngineTest : public ::testing::Test {
   }
 
   std::string NewExperiment(const std::string& name) {
-    catalog::CatalogObject e{.id = NewUuid(), .org_id = org_, .kind = catalog::ObjectKind::kExperiment,
-                             .project_id = "p", .name = name, .created = "now"};
+    catalog::CatalogObject e{.id = NewUuid(),
+                             .org_id = org_,
+                             .kind = catalog::ObjectKind::kExperiment,
+                             .project_id = "p",
+                             .name = name,
+                             .created = "now"};
     return catalog_->CreateObject(e)->id;
   }
 
@@ -41,7 +45,8 @@ class EngineTest : public ::testing::Test {
 
   Query Q(const std::string& extra = "") {
     std::string ast = R"({"select":[{"op":"star"}],"from":{"op":"function","name":{"op":"ident",
-        "name":["experiment"]},"args":[{"op":"literal","value":")" + exp_ + "\"}]}" + extra + "}";
+        "name":["experiment"]},"args":[{"op":"literal","value":")" +
+                      exp_ + "\"}]}" + extra + "}";
     return ParseQueryAst(json::Parse(ast)->as_object()).value();
   }
 
@@ -81,8 +86,11 @@ TEST_F(EngineTest, VersionReadsAndFiltersAndComments) {
   EXPECT_EQ(now.data[0].as_object().at("is_root").as_bool(), true);
   auto old = engine_->Run(org_, Q(), v1).value();
   EXPECT_EQ(old.data.size(), 2u);
-  auto filtered = engine_->Run(org_, Q(R"(,"filter":{"op":"eq","left":{"op":"ident",
-      "name":["input"]},"right":{"op":"literal","value":1}})"), v1).value();
+  auto filtered = engine_
+                      ->Run(org_, Q(R"(,"filter":{"op":"eq","left":{"op":"ident",
+      "name":["input"]},"right":{"op":"literal","value":1}})"),
+                            v1)
+                      .value();
   ASSERT_EQ(filtered.data.size(), 1u);
   EXPECT_EQ(filtered.data[0].as_object().at("id").as_string(), "a");
   EXPECT_EQ(engine_->CountRows(org_, {ingest::ObjectType::kExperiment, exp_}).value(), 1u);

@@ -16,15 +16,24 @@ inline constexpr std::size_t expr_children_max = 10'000;
 
 const std::unordered_map<std::string, ExprOp>& OpNames() {
   static const std::unordered_map<std::string, ExprOp> names = {
-      {"ident", ExprOp::kIdent},     {"literal", ExprOp::kLiteral},
-      {"eq", ExprOp::kEq},           {"ne", ExprOp::kNe},
-      {"lt", ExprOp::kLt},           {"le", ExprOp::kLe},
-      {"gt", ExprOp::kGt},           {"ge", ExprOp::kGe},
-      {"and", ExprOp::kAnd},         {"or", ExprOp::kOr},
-      {"not", ExprOp::kNot},         {"isnull", ExprOp::kIsNull},
-      {"isnotnull", ExprOp::kIsNotNull}, {"in", ExprOp::kIn},
-      {"like", ExprOp::kLike},       {"ilike", ExprOp::kILike},
-      {"match", ExprOp::kMatch},     {"includes", ExprOp::kIncludes},
+      {"ident", ExprOp::kIdent},
+      {"literal", ExprOp::kLiteral},
+      {"eq", ExprOp::kEq},
+      {"ne", ExprOp::kNe},
+      {"lt", ExprOp::kLt},
+      {"le", ExprOp::kLe},
+      {"gt", ExprOp::kGt},
+      {"ge", ExprOp::kGe},
+      {"and", ExprOp::kAnd},
+      {"or", ExprOp::kOr},
+      {"not", ExprOp::kNot},
+      {"isnull", ExprOp::kIsNull},
+      {"isnotnull", ExprOp::kIsNotNull},
+      {"in", ExprOp::kIn},
+      {"like", ExprOp::kLike},
+      {"ilike", ExprOp::kILike},
+      {"match", ExprOp::kMatch},
+      {"includes", ExprOp::kIncludes},
   };
   return names;
 }
@@ -67,7 +76,8 @@ StatusOr<Expr> ParseNode(const bj::value& node, int depth) {
   if (it == OpNames().end()) return InvalidArgument("unsupported expression op '" + op + "'");
   Expr e{.op = it->second};
   switch (e.op) {
-    case ExprOp::kIdent: return ParseIdent(o);
+    case ExprOp::kIdent:
+      return ParseIdent(o);
     case ExprOp::kLiteral: {
       const bj::value* v = o.if_contains("value");
       e.literal = v ? *v : bj::value(nullptr);
@@ -151,12 +161,18 @@ bj::value Compare(ExprOp op, const bj::value& l, const bj::value& r) {
   if (l.is_null() || r.is_null()) return nullptr;
   int c = json::Compare(l, r);
   switch (op) {
-    case ExprOp::kEq: return c == 0;
-    case ExprOp::kNe: return c != 0;
-    case ExprOp::kLt: return c < 0;
-    case ExprOp::kLe: return c <= 0;
-    case ExprOp::kGt: return c > 0;
-    default: return c >= 0;
+    case ExprOp::kEq:
+      return c == 0;
+    case ExprOp::kNe:
+      return c != 0;
+    case ExprOp::kLt:
+      return c < 0;
+    case ExprOp::kLe:
+      return c <= 0;
+    case ExprOp::kGt:
+      return c > 0;
+    default:
+      return c >= 0;
   }
 }
 
@@ -167,7 +183,8 @@ bj::value EvalBinary(const Expr& e, const bj::object& row) {
     case ExprOp::kIn: {
       if (l.is_null() || !r.is_array()) return nullptr;
       const bj::array& a = r.get_array();
-      return std::any_of(a.begin(), a.end(), [&](const bj::value& x) { return json::Equals(l, x); });
+      return std::any_of(a.begin(), a.end(),
+                         [&](const bj::value& x) { return json::Equals(l, x); });
     }
     case ExprOp::kLike:
     case ExprOp::kILike: {
@@ -184,9 +201,11 @@ bj::value EvalBinary(const Expr& e, const bj::object& row) {
     case ExprOp::kIncludes: {
       if (!l.is_array()) return false;
       const bj::array& a = l.get_array();
-      return std::any_of(a.begin(), a.end(), [&](const bj::value& x) { return json::Equals(x, r); });
+      return std::any_of(a.begin(), a.end(),
+                         [&](const bj::value& x) { return json::Equals(x, r); });
     }
-    default: return Compare(e.op, l, r);
+    default:
+      return Compare(e.op, l, r);
   }
 }
 
@@ -202,7 +221,8 @@ StatusOr<Expr> ParseExpr(const bj::value& node) { return ParseNode(node, 0); }
 
 bj::value Evaluate(const Expr& e, const bj::object& row) {
   switch (e.op) {
-    case ExprOp::kLiteral: return e.literal;
+    case ExprOp::kLiteral:
+      return e.literal;
     case ExprOp::kIdent: {
       if (e.path.size() == 1 && e.path[0] == "is_root") return IsRoot(row);
       const bj::value* v = json::FindPath(row, e.path);
@@ -214,10 +234,14 @@ bj::value Evaluate(const Expr& e, const bj::object& row) {
     case ExprOp::kOr:
       return std::any_of(e.children.begin(), e.children.end(),
                          [&](const Expr& c) { return Matches(c, row); });
-    case ExprOp::kNot: return !Matches(e.children[0], row);
-    case ExprOp::kIsNull: return Evaluate(e.children[0], row).is_null();
-    case ExprOp::kIsNotNull: return !Evaluate(e.children[0], row).is_null();
-    default: return EvalBinary(e, row);
+    case ExprOp::kNot:
+      return !Matches(e.children[0], row);
+    case ExprOp::kIsNull:
+      return Evaluate(e.children[0], row).is_null();
+    case ExprOp::kIsNotNull:
+      return !Evaluate(e.children[0], row).is_null();
+    default:
+      return EvalBinary(e, row);
   }
 }
 

@@ -11,11 +11,24 @@
 namespace arbor::query {
 
 enum class ExprOp {
-  kIdent, kLiteral,
-  kEq, kNe, kLt, kLe, kGt, kGe,
-  kAnd, kOr, kNot,
-  kIsNull, kIsNotNull,
-  kIn, kLike, kILike, kMatch, kIncludes,
+  kIdent,
+  kLiteral,
+  kEq,
+  kNe,
+  kLt,
+  kLe,
+  kGt,
+  kGe,
+  kAnd,
+  kOr,
+  kNot,
+  kIsNull,
+  kIsNotNull,
+  kIn,
+  kLike,
+  kILike,
+  kMatch,
+  kIncludes,
 };
 
 struct Expr {

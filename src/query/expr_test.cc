@@ -22,12 +22,15 @@ constexpr const char* kRow =
 
 TEST(Expr, EqNeOnPaths) {
   EXPECT_TRUE(Eval(R"({"op":"eq","left":{"op":"ident","name":["root_span_id"]},
-                        "right":{"op":"literal","value":"r"}})", kRow));
+                        "right":{"op":"literal","value":"r"}})",
+                   kRow));
   EXPECT_FALSE(Eval(R"({"op":"ne","left":{"op":"ident","name":["metadata","model"]},
-                         "right":{"op":"literal","value":"gpt"}})", kRow));
+                         "right":{"op":"literal","value":"gpt"}})",
+                    kRow));
   // Comparisons with a missing field are unknown, never true.
   EXPECT_FALSE(Eval(R"({"op":"ne","left":{"op":"ident","name":["nope"]},
-                         "right":{"op":"literal","value":"gpt"}})", kRow));
+                         "right":{"op":"literal","value":"gpt"}})",
+                    kRow));
 }
 
 TEST(Expr, AndOrNullChecks) {
@@ -45,19 +48,26 @@ TEST(Expr, AndOrNullChecks) {
 
 TEST(Expr, InComparisonsLikeMatchIncludes) {
   EXPECT_TRUE(Eval(R"({"op":"in","left":{"op":"ident","name":["id"]},
-                        "right":{"op":"literal","value":["b","a"]}})", kRow));
+                        "right":{"op":"literal","value":["b","a"]}})",
+                   kRow));
   EXPECT_TRUE(Eval(R"({"op":"lt","left":{"op":"ident","name":["scores","s"]},
-                        "right":{"op":"literal","value":0.6}})", kRow));
+                        "right":{"op":"literal","value":0.6}})",
+                   kRow));
   EXPECT_FALSE(Eval(R"({"op":"gt","left":{"op":"ident","name":["metadata","n"]},
-                         "right":{"op":"literal","value":3}})", kRow));
+                         "right":{"op":"literal","value":3}})",
+                    kRow));
   EXPECT_TRUE(Eval(R"({"op":"ilike","left":{"op":"ident","name":["input"]},
-                        "right":{"op":"literal","value":"hello%"}})", kRow));
+                        "right":{"op":"literal","value":"hello%"}})",
+                   kRow));
   EXPECT_FALSE(Eval(R"({"op":"like","left":{"op":"ident","name":["input"]},
-                         "right":{"op":"literal","value":"hello%"}})", kRow));
+                         "right":{"op":"literal","value":"hello%"}})",
+                    kRow));
   EXPECT_TRUE(Eval(R"({"op":"match","left":{"op":"ident","name":["input"]},
-                        "right":{"op":"literal","value":"world"}})", kRow));
+                        "right":{"op":"literal","value":"world"}})",
+                   kRow));
   EXPECT_TRUE(Eval(R"({"op":"includes","left":{"op":"ident","name":["tags"]},
-                        "right":{"op":"literal","value":"y"}})", kRow));
+                        "right":{"op":"literal","value":"y"}})",
+                   kRow));
 }
 
 TEST(Expr, IsRootIsVirtual) {

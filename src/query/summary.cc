@@ -28,17 +28,18 @@ struct TraceStats {
 };
 
 struct ExperimentStats {
-  std::map<std::string, Mean> scores;                    // mean over traces
-  std::map<std::string, Mean> metrics;                   // mean over traces
+  std::map<std::string, Mean> scores;   // mean over traces
+  std::map<std::string, Mean> metrics;  // mean over traces
   std::map<std::string, std::map<std::string, Mean>> score_by_input;
   std::map<std::string, std::map<std::string, Mean>> metric_by_input;
 };
 
 // Metrics summed over the spans of a trace, with their units.
 const std::map<std::string, std::string>& SummedMetrics() {
-  static const std::map<std::string, std::string> m = {
-      {"prompt_tokens", "tok"}, {"completion_tokens", "tok"}, {"tokens", "tok"},
-      {"estimated_cost", "$"}};
+  static const std::map<std::string, std::string> m = {{"prompt_tokens", "tok"},
+                                                       {"completion_tokens", "tok"},
+                                                       {"tokens", "tok"},
+                                                       {"estimated_cost", "$"}};
   return m;
 }
 
@@ -107,8 +108,8 @@ struct Changes {
 };
 
 // Cases matched by input; `higher_is_better` is false for costs such as time and tokens.
-Changes CountChanges(const std::map<std::string, Mean>& cur, const std::map<std::string, Mean>& base,
-                     bool higher_is_better) {
+Changes CountChanges(const std::map<std::string, Mean>& cur,
+                     const std::map<std::string, Mean>& base, bool higher_is_better) {
   Changes c;
   for (const auto& [input, mean] : cur) {
     auto it = base.find(input);

@@ -36,8 +36,9 @@ constexpr const char* kUsage = R"(usage:
   arbor orgs list [--data-dir DIR]
   arbor version
 
-On first start with an empty data dir, `serve` creates an org and an admin API key: the
-value of ARBOR_BOOTSTRAP_API_KEY if set, else a random key printed once.
+`serve` creates the org named by --org-name (default "arbor") if it does not exist yet, with
+an admin API key: the value of ARBOR_BOOTSTRAP_API_KEY if set, else a random key printed
+once. A bootstrap key that the data dir does not know yet is added to that org.
 )";
 
 struct Args {
@@ -89,25 +90,23 @@ StatusOr<std::string> SigningKey(const std::string& dir) {
   return key;
 }
 
-// Creates the first org and its admin key, or makes sure the bootstrap key is present.
+// Makes sure the serving org exists (creating it with an admin key the first time) and that
+// ARBOR_BOOTSTRAP_API_KEY, when set, is one of its keys.
 Status Bootstrap(catalog::Catalog& cat, control::Auth& auth, const std::string& org_name) {
   const char* env_key = std::getenv("ARBOR_BOOTSTRAP_API_KEY");
   std::string wanted = env_key ? env_key : "";
-  ASSIGN_OR_RETURN(auto orgs, cat.ListOrgs());
-  if (orgs.empty()) {
-    ASSIGN_OR_RETURN(catalog::Org org, cat.CreateOrg(org_name));
-    ASSIGN_OR_RETURN(control::CreatedKey key, auth.CreateKey(org.id, "bootstrap", wanted));
-    std::cout << "created org '" << org.name << "'" << std::endl;
+  auto org = cat.FindOrgByName(org_name);
+  if (!org.ok()) {
+    ASSIGN_OR_RETURN(org, cat.CreateOrg(org_name));
+    ASSIGN_OR_RETURN(control::CreatedKey key, auth.CreateKey(org->id, "bootstrap", wanted));
+    std::cout << "created org '" << org->name << "'" << std::endl;
     if (wanted.empty()) std::cout << "admin API key (shown once): " << key.secret << std::endl;
     return Status::Ok();
   }
-  if (!wanted.empty() && !auth.Authenticate(wanted).ok()) {
-    auto revoked = cat.FindApiKeyByHash(Sha256Hex(wanted));
-    if (revoked.ok()) return Status::Ok();  // a revoked bootstrap key stays revoked
-    ASSIGN_OR_RETURN(control::CreatedKey key, auth.CreateKey(orgs.front().id, "bootstrap", wanted));
-    (void)key;
+  if (wanted.empty() || cat.FindApiKeyByHash(Sha256Hex(wanted)).ok()) {
+    return Status::Ok();  // already known (a revoked bootstrap key stays revoked)
   }
-  return Status::Ok();
+  return auth.CreateKey(org->id, "bootstrap", wanted).status();
 }
 
 StatusOr<std::pair<std::string, int>> ParseListen(const std::string& listen) {
@@ -142,8 +141,13 @@ Status Serve(const Args& args) {
   writer.Attach(wal.get());
   query::Engine engine(*cat, store, writer);
   auto blobs = storage::NewLocalDirObjectStore(dir + "/blobs");
-  api::App app({.catalog = *cat, .auth = auth, .registry = registry, .writer = writer,
-                .engine = engine, .blobs = *blobs, .url_signing_key = signing_key,
+  api::App app({.catalog = *cat,
+                .auth = auth,
+                .registry = registry,
+                .writer = writer,
+                .engine = engine,
+                .blobs = *blobs,
+                .url_signing_key = signing_key,
                 .version = kVersion});
   ASSIGN_OR_RETURN(auto server,
                    api::HttpServer::Start({.host = listen.first, .port = listen.second},
@@ -180,8 +184,10 @@ Status Keys(const Args& args) {
     ASSIGN_OR_RETURN(auto keys, cat->ListApiKeys());
     for (const auto& k : keys) {
       auto org = cat->GetOrg(k.org_id);
-      boost::json::object o{{"id", k.id},        {"org", org.ok() ? org->name : k.org_id},
-                            {"name", k.name},    {"created", k.created},
+      boost::json::object o{{"id", k.id},
+                            {"org", org.ok() ? org->name : k.org_id},
+                            {"name", k.name},
+                            {"created", k.created},
                             {"revoked", k.revoked}};
       std::cout << json::Serialize(o) << std::endl;
     }
@@ -204,7 +210,8 @@ Status Orgs(const Args& args) {
   if (verb == "list") {
     ASSIGN_OR_RETURN(auto orgs, cat->ListOrgs());
     for (const auto& o : orgs) {
-      std::cout << json::Serialize(boost::json::object{{"id", o.id}, {"name", o.name}}) << std::endl;
+      std::cout << json::Serialize(boost::json::object{{"id", o.id}, {"name", o.name}})
+                << std::endl;
     }
     return Status::Ok();
   }

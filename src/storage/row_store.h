@@ -47,8 +47,7 @@ class ObjectRows {
   std::vector<VisibleRow> Scan(std::uint64_t snapshot, std::uint64_t after_seq,
                                std::size_t limit) const;
   // As Scan, keeping only rows for which `keep` is true. `keep` runs under the object's lock.
-  std::vector<VisibleRow> ScanIf(std::uint64_t snapshot, std::uint64_t after_seq,
-                                 std::size_t limit,
+  std::vector<VisibleRow> ScanIf(std::uint64_t snapshot, std::uint64_t after_seq, std::size_t limit,
                                  const std::function<bool(const boost::json::object&)>& keep) const;
   // Every row visible at `snapshot` (for summaries).
   std::vector<VisibleRow> ScanAll(std::uint64_t snapshot) const;

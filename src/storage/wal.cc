@@ -22,7 +22,8 @@ void PutU32(std::string& out, std::uint32_t v) {
 
 std::uint32_t GetU32(const char* p) {
   std::uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v |= static_cast<std::uint32_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+  for (int i = 0; i < 4; ++i)
+    v |= static_cast<std::uint32_t>(static_cast<unsigned char>(p[i])) << (8 * i);
   return v;
 }
 
@@ -83,7 +84,8 @@ StatusOr<WalScan> ScanWalFile(std::string_view image,
   if (image.size() < kWalFileHeaderBytes ||
       std::memcmp(image.data(), kWalMagic, sizeof(kWalMagic)) != 0) {
     // A file that crashed before its header was durable holds nothing acknowledged.
-    if (image.size() < kWalFileHeaderBytes) return WalScan{.valid_bytes = 0, .torn = true};
+    if (image.size() < kWalFileHeaderBytes)
+      return WalScan{.valid_bytes = 0, .torn = !image.empty()};
     return DataLoss("WAL file has a bad magic number");
   }
   std::uint32_t version = GetU32(image.data() + 8);

@@ -278,6 +278,7 @@ def test_sigkill_during_ingest_loses_no_acked_row():
                 assert merges_acked, f"cycle {cycle}: no merge row was acknowledged"
             srv.start(timeout_s=START_TIMEOUT_S)
             verify(ctx, batches, f"cycle {cycle} after SIGKILL + restart ({summarize(batches)})")
+            print(f"cycle {cycle}: batches {summarize(batches)}; rows now {len(ctx.model)}")
         # Finally a clean stop/start keeps everything too.
         srv.stop()
         srv.start(timeout_s=START_TIMEOUT_S)
@@ -384,9 +385,8 @@ def test_damaged_wal_tail(how, stop_mode):
         else:
             srv.kill()
         did = damage_wal(srv.data_dir, how)
-        if did is None:
-            pytest.skip(f"no non-empty WAL file after {stop_mode} stop (WAL already trimmed); "
-                        f"data dir:\n{tree(srv.data_dir)}")
+        assert did is not None, (f"no non-empty WAL file after {stop_mode} stop; "
+                                 f"data dir:\n{tree(srv.data_dir)}")
         try:
             srv.start(timeout_s=START_TIMEOUT_S)
         except RuntimeError as e:
@@ -401,6 +401,8 @@ def test_damaged_wal_tail(how, stop_mode):
         ctx.model[mb.items[0][1]] = mb.items[0][3]
         last.acked = how.startswith("append")
         verify(ctx, [last], f"restart after {stop_mode} stop and WAL damage: {did}")
+        kept = all(it[1] in ctx.model for it in last.items)
+        print(f"{did}: final batch {'kept' if kept else 'dropped whole'}")
         # The server keeps working, and what it writes now survives another crash.
         after = post_batch(srv, ctx, rng, "after", 3)
         srv.kill()

@@ -93,3 +93,11 @@ def test_version_pinning(ds_state):
     m2 = _by_n(rows2)
     assert m2[2]["expected"] == {"v": "TWO"} and m2[2]["metadata"] == {"k": "b2", "keep": True}
     assert m2[3]["expected"] == {"v": "three"}
+
+
+def test_rows_carry_project_id(ds_state):
+    """OpenAPI DatasetEvent (what /v1/dataset/{id}/fetch returns) requires project_id."""
+    rows = list(_open(ds_state["project"]).fetch())
+    assert rows
+    for r in rows:
+        assert r.get("project_id") == ds_state["ds"].project.id, f"row {r['id']} project_id"

@@ -17,6 +17,9 @@ CASES = [
 ]
 
 
+COMMENTS = {"q1": "perfect", "q4": "q4 is half right"}
+
+
 def _log_cases(exp, variant):
     return [
         exp.log(
@@ -47,8 +50,8 @@ def experiments(arbor):
     cand_ids = _log_cases(cand, "cand")
     # Flush first so the feedback travels as its own merge row (not collapsed client-side).
     cand.flush()
-    cand.log_feedback(id=cand_ids[3], scores={"accuracy": 0.5}, comment="q4 is half right", metadata={"reviewer": "r1"})
-    cand.log_feedback(id=cand_ids[0], comment="perfect")
+    cand.log_feedback(id=cand_ids[3], scores={"accuracy": 0.5}, comment=COMMENTS["q4"], metadata={"reviewer": "r1"})
+    cand.log_feedback(id=cand_ids[0], comment=COMMENTS["q1"])
     cand.flush()
     return dict(project=project, base=base, base_ids=base_ids, base_summary=base_summary, cand=cand, cand_ids=cand_ids)
 
@@ -90,6 +93,28 @@ def test_candidate_summary_with_explicit_comparison(experiments):
     assert acc.improvements == 2 and acc.regressions == 1, acc
 
 
+def test_explicit_base_experiment_wins(experiments):
+    """Same scores as the candidate after feedback, registered with base_experiment="base": the most
+    recent earlier experiment is "candidate" (diff would be 0); the stored base must win."""
+    project = experiments["project"]
+    experiments["cand"].flush()
+    rerun = braintrust.init(project, experiment="rerun", base_experiment="base", set_current=False)
+    for i, c in enumerate(CASES):
+        rerun.log(
+            input={"question": c["q"]},
+            output=f"rerun-answer-{c['q']}",
+            expected=c["expected"],
+            scores={"accuracy": c.get("cand_feedback", c["cand"]), "fluency": 0.5},
+            metadata={"case": i, "variant": "rerun"},
+        )
+    rerun.flush()
+    s = rerun.summarize()
+    assert s.comparison_experiment_name == "base"
+    acc = _scores(s)["accuracy"]
+    assert approx(acc.score, 0.625) and approx(acc.diff, 0.25), acc
+    assert acc.improvements == 2 and acc.regressions == 1, acc
+
+
 def test_read_back_candidate(experiments):
     ro = braintrust.init(experiments["project"], experiment="candidate", open=True)
     assert ro.id == experiments["cand"].id
@@ -107,6 +132,9 @@ def test_read_back_candidate(experiments):
         assert r.get("is_root") is True, r.get("is_root")
         assert str(r["_xact_id"]).isdigit()
         assert "comment" not in r, "comment rows are not returned as spans"
+        # Comments are attached to the row they target (OpenAPI ExperimentEvent.comments[]).
+        texts = [(cm.get("comment") or {}).get("text") for cm in (r.get("comments") or [])]
+        assert texts == ([COMMENTS[c["q"]]] if c["q"] in COMMENTS else []), f"{c['q']} comments: {r.get('comments')}"
         leaked = [k for k in r if k.startswith("_audit")]
         assert not leaked, f"internal fields leaked into the row: {leaked}"
     # Note: ReadonlyExperiment.as_dataset() in braintrust 0.48.1 keeps only rows whose
@@ -121,3 +149,11 @@ def test_read_back_base_untouched(experiments):
         i = next(i for i, c in enumerate(CASES) if c["q"] == r["input"]["question"])
         assert r["id"] == experiments["base_ids"][i]
         assert r["scores"] == {"accuracy": CASES[i]["base"], "fluency": 0.5}
+
+
+def test_rows_carry_project_id(experiments):
+    """OpenAPI ExperimentEvent (what /v1/experiment/{id}/fetch returns) requires project_id."""
+    rows = list(braintrust.init(experiments["project"], experiment="candidate", open=True).fetch())
+    assert len(rows) == len(CASES)
+    for r in rows:
+        assert r.get("project_id") == experiments["cand"].project.id, f"row {r['id']} project_id"

@@ -39,6 +39,7 @@ test("insert then fetch", async () => {
   await ds.flush();
   s.ds = ds;
   s.datasetId = await ds.id;
+  s.projectId = (await ds.project).id;
 
   const fresh = open();
   assert.equal(await fresh.id, s.datasetId, "dataset/register is get-or-create by name");
@@ -94,4 +95,11 @@ test("update merges, delete removes; versions pin old contents", async () => {
   assert.deepEqual(m2.get(2)?.expected, { v: "TWO" });
   assert.deepEqual(m2.get(2)?.metadata, { k: "b2", keep: true });
   assert.deepEqual(m2.get(3)?.expected, { v: "three" });
+});
+
+test("dataset rows carry project_id (OpenAPI DatasetEvent)", async () => {
+  assert.ok(s.projectId, "insert test ran");
+  const rows = await collect(open().fetch());
+  assert.ok(rows.length > 0);
+  for (const r of rows) assert.equal(r.project_id, s.projectId, `row ${r.id} project_id`);
 });

@@ -22,6 +22,7 @@ const CASES = [
   { q: "q4", expected: "a4", base: 0, cand: 0, candFeedback: 0.5 },
 ];
 
+const COMMENTS = { q1: "perfect", q4: "q4 is half right" };
 const project = uniq("js-exp");
 const state = {};
 
@@ -64,10 +65,11 @@ test("candidate experiment: logFeedback merges, summarize compares with the base
   state.candIds = logCases(cand, "cand");
   // Flush first so the feedback travels as its own merge row (not collapsed client-side).
   await cand.flush();
-  cand.logFeedback({ id: state.candIds[3], scores: { accuracy: 0.5 }, comment: "q4 is half right", metadata: { reviewer: "r1" } });
-  cand.logFeedback({ id: state.candIds[0], comment: "perfect" });
+  cand.logFeedback({ id: state.candIds[3], scores: { accuracy: 0.5 }, comment: COMMENTS.q4, metadata: { reviewer: "r1" } });
+  cand.logFeedback({ id: state.candIds[0], comment: COMMENTS.q1 });
   await cand.flush();
   state.candId = await cand.id;
+  state.projectId = (await cand.project).id;
   assert.notEqual(state.candId, state.baseId);
 
   const summary = await cand.summarize();
@@ -96,6 +98,29 @@ test("candidate experiment: logFeedback merges, summarize compares with the base
   assert.equal(acc2.regressions, 1);
 });
 
+test("an explicit baseExperiment wins over the most recent experiment", async () => {
+  assert.ok(state.candId, "candidate test ran");
+  // Same scores as the candidate after feedback, but registered with baseExperiment: "base".
+  // The most recent earlier experiment is "candidate" (diff would be 0); the stored base must win.
+  const rerun = bt.init(project, { experiment: "rerun", baseExperiment: "base" });
+  CASES.forEach((c, i) =>
+    rerun.log({
+      input: { question: c.q },
+      output: `rerun-answer-${c.q}`,
+      expected: c.expected,
+      scores: { accuracy: c.candFeedback ?? c.cand, fluency: 0.5 },
+      metadata: { case: i, variant: "rerun" },
+    }),
+  );
+  await rerun.flush();
+  const summary = await rerun.summarize();
+  assert.equal(summary.comparisonExperimentName, "base");
+  const acc = summary.scores.accuracy;
+  assert.ok(approx(acc?.score, 0.625) && approx(acc.diff, 0.25), `compared with base: ${JSON.stringify(acc)}`);
+  assert.equal(acc.improvements, 2);
+  assert.equal(acc.regressions, 1);
+});
+
 test("read back the candidate with init({open: true}): rows, merged feedback, no comment rows", async () => {
   assert.ok(state.candIds, "candidate test ran");
   const ro = bt.init(project, { experiment: "candidate", open: true });
@@ -116,6 +141,9 @@ test("read back the candidate with init({open: true}): rows, merged feedback, no
     assert.ok(r.is_root === true, `is_root true on a logged row: ${JSON.stringify(r.is_root)}`);
     assert.match(String(r._xact_id), /^\d+$/);
     assert.equal(r.comment, undefined, "comment rows are not returned as spans");
+    // Comments are attached to the row they target (OpenAPI ExperimentEvent.comments[]).
+    const texts = (r.comments ?? []).map((cm) => cm?.comment?.text);
+    assert.deepEqual(texts, COMMENTS[c.q] ? [COMMENTS[c.q]] : [], `${c.q} comments: ${JSON.stringify(r.comments)}`);
     for (const k of Object.keys(r)) assert.ok(!k.startsWith("_audit"), `internal field ${k} leaked into the row`);
   });
 
@@ -141,4 +169,11 @@ test("read back the base experiment: its rows are untouched", async () => {
     assert.deepEqual(r.scores, { accuracy: CASES[i].base, fluency: 0.5 });
     assert.equal(r.output, `base-answer-${CASES[i].q}`);
   }
+});
+
+test("experiment rows carry project_id (OpenAPI ExperimentEvent; protocol reference 4.2)", async () => {
+  assert.ok(state.candId, "candidate test ran");
+  const rows = await collect(bt.init(project, { experiment: "candidate", open: true }).fetch());
+  assert.equal(rows.length, CASES.length);
+  for (const r of rows) assert.equal(r.project_id, state.projectId, `row ${r.id} project_id`);
 });

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# `make test`: every test. Unit tests (ctest), sanitizer build, fuzzers, style checks, then the
+# black-box suites against the real binary with the real Braintrust SDKs.
+set -euo pipefail
+build=${1:-build}
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export ARBOR_BIN="$root/$build/arbor"
+
+step() { echo; echo "==== $* ===="; }
+
+step "unit tests"
+ctest --test-dir "$build" --output-on-failure -j2
+
+step "unit tests under ASan + UBSan"
+scripts/sanitize.sh
+
+step "fuzzers (short runs)"
+scripts/fuzz.sh
+
+step "style: clang-format and layering"
+scripts/check-style.sh
+
+step "python test environment"
+scripts/python-env.sh
+
+step "black-box: bad input and crash recovery"
+tests/.venv/bin/python -m pytest -q tests/blackbox
+
+step "Braintrust SDK suites (JavaScript and Python)"
+tests/sdk/run.sh
