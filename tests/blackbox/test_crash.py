@@ -10,6 +10,7 @@ import collections
 import json
 import os
 import random
+import signal
 import threading
 import time
 import uuid
@@ -176,7 +177,10 @@ def run_writers(ctx, cycle, seconds, kill):
     for th in threads:
         th.start()
     time.sleep(seconds)
-    if kill:
+    if kill == "term":
+        srv.proc.send_signal(signal.SIGTERM)  # graceful: in-flight writes must finish
+        ctx.term_exit_code = srv.proc.wait(timeout=60)
+    elif kill:
         srv.kill()
     stop.set()
     for th in threads:
@@ -286,6 +290,25 @@ def test_sigkill_during_ingest_loses_no_acked_row():
     finally:
         srv.kill()
         keep_log(srv, "crash_sigkill")
+        srv.cleanup()
+
+
+def test_sigterm_during_ingest_finishes_in_flight_writes():
+    srv = ArborServer(org_name="term-org")
+    try:
+        srv.start(timeout_s=START_TIMEOUT_S)
+        ctx = Ctx(srv)
+        batches = run_writers(ctx, 1, WRITE_SECONDS, kill="term")
+        assert ctx.term_exit_code == 0, f"arbor exited with {ctx.term_exit_code} on SIGTERM"
+        assert any(b.acked for b in batches), summarize(batches)
+        # Requests that arrived after the signal get a clear 503 or a refused connection.
+        refused = [b for b in batches if b.status is not None and not b.acked]
+        assert all(b.status == 503 for b in refused), [(b.status, b.error) for b in refused[:5]]
+        srv.start(timeout_s=START_TIMEOUT_S)
+        verify(ctx, batches, f"after SIGTERM + restart ({summarize(batches)})")
+    finally:
+        srv.kill()
+        keep_log(srv, "crash_sigterm")
         srv.cleanup()
 
 
