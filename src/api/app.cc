@@ -61,12 +61,12 @@ Response App::Dispatch(const Request& request) const {
   return route->handler(Call{request, principal, std::move(params)});
 }
 
-StatusOr<std::uint64_t> App::WriteRows(const control::Principal& who, const bj::array& rows) const {
+StatusOr<std::uint64_t> App::WriteRows(const control::Principal& who, bj::array rows) const {
   if (rows.size() > limits::logs3_rows_max) {
     return PayloadTooLarge("at most " + std::to_string(limits::logs3_rows_max) +
                            " rows per request");
   }
-  ASSIGN_OR_RETURN(auto parsed, ingest::ParseRows(rows));
+  ASSIGN_OR_RETURN(auto parsed, ingest::ParseRows(std::move(rows)));
   return deps_.writer.Write(who.org_id, std::move(parsed));
 }
 

@@ -42,8 +42,7 @@ class App {
   Response Dispatch(const Request& request) const;
 
   // Shared by /logs3, overflow and REST insert: validate, then write atomically.
-  StatusOr<std::uint64_t> WriteRows(const control::Principal& who,
-                                    const boost::json::array& rows) const;
+  StatusOr<std::uint64_t> WriteRows(const control::Principal& who, boost::json::array rows) const;
   std::string SignedUrl(const Request& request, const std::string& path,
                         const std::string& op) const;
   Status CheckSignature(const Request& request, const std::string& op) const;

@@ -90,7 +90,7 @@ void App::AddDataRoutes() {
   router_.Add({"POST", "/logs3", false, [this](const Call& c) -> Response {
                  auto body = BodyObject(c.request);
                  if (!body.ok()) return Error(body.status());
-                 const bj::value* rows = body->if_contains("rows");
+                 bj::value* rows = body->if_contains("rows");
                  if (rows != nullptr && rows->is_object()) {  // a payload sent through overflow
                    const bj::object& ref = rows->get_object();
                    auto key = RequireString(ref, "key");
@@ -101,12 +101,12 @@ void App::AddDataRoutes() {
                      return Error(NotFound("no uploaded payload with key " + *key));
                    auto inner = json::Parse(*payload);
                    if (!inner.ok()) return Error(inner.status());
-                   const bj::value* inner_rows =
+                   bj::value* inner_rows =
                        inner->is_object() ? inner->get_object().if_contains("rows") : nullptr;
                    if (inner_rows == nullptr || !inner_rows->is_array()) {
                      return Error(InvalidArgument("uploaded payload has no 'rows' array"));
                    }
-                   auto xact = WriteRows(c.principal, inner_rows->get_array());
+                   auto xact = WriteRows(c.principal, std::move(inner_rows->get_array()));
                    if (!xact.ok()) return Error(xact.status());
                    (void)deps_.blobs.Delete(blob_key);
                    return Json(bj::object{{"xact_id", ingest::XactToString(*xact)}});
@@ -114,7 +114,7 @@ void App::AddDataRoutes() {
                  if (rows == nullptr || !rows->is_array()) {
                    return Error(InvalidArgument("body needs a 'rows' array"));
                  }
-                 auto xact = WriteRows(c.principal, rows->get_array());
+                 auto xact = WriteRows(c.principal, std::move(rows->get_array()));
                  if (!xact.ok()) return Error(xact.status());
                  return Json(bj::object{{"xact_id", ingest::XactToString(*xact)}});
                }});

@@ -16,6 +16,14 @@ TEST(Util, UuidShape) {
 TEST(Util, Crc32cKnownVector) {
   // The standard CRC-32C check value for "123456789".
   EXPECT_EQ(Crc32c("123456789"), 0xE3069283u);
+  // Long inputs go through the 8-byte path; the result must not depend on alignment.
+  std::string big(1000, 'x');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 7);
+  EXPECT_EQ(Crc32c(big), 0x79a16ae6u);
+  EXPECT_EQ(Crc32c(std::string_view(big).substr(1)), 0x483d79b9u);  // unaligned start
+  EXPECT_EQ(Crc32c(std::string_view(big).substr(500), Crc32c(std::string_view(big).substr(0, 500))),
+            0x79a16ae6u);
+  EXPECT_EQ(Crc32c(""), 0u);
 }
 
 TEST(Util, Sha256KnownVector) {

@@ -150,9 +150,9 @@ std::string ObjectKey(const std::string& org_id, const ObjectRef& ref) {
   return org_id + "/" + ObjectTypeName(ref.type) + "/" + ref.id;
 }
 
-StatusOr<IncomingRow> ParseRow(const bj::value& value, std::size_t index) {
+StatusOr<IncomingRow> ParseRow(bj::value value, std::size_t index) {
   if (!value.is_object()) return RowError(index, "each row must be a JSON object");
-  const bj::object& row = value.get_object();
+  bj::object& row = value.get_object();
   RETURN_IF_ERROR(CheckReservedTypes(row, index));
   IncomingRow out;
   ASSIGN_OR_RETURN(out.object, ParseRouting(row, index));
@@ -170,23 +170,21 @@ StatusOr<IncomingRow> ParseRow(const bj::value& value, std::size_t index) {
   out.is_merge = merge && merge->is_bool() && merge->get_bool();
   const bj::value* del = row.if_contains("_object_delete");
   out.is_delete = del && del->is_bool() && del->get_bool();
-  for (const auto& [k, v] : row) {
-    // Control flags say how to apply the row; audit fields are provenance, not user data.
-    if (k == "_is_merge" || k == "_object_delete" || k == "_merge_paths" || k == "_audit_source" ||
-        k == "_audit_metadata" || k == "_array_delete" || k == "_xact_id" || k == "_parent_id") {
-      continue;
-    }
-    out.fields.emplace(k, v);
+  out.fields = std::move(row);
+  // Control flags say how to apply the row; audit fields are provenance, not user data.
+  for (const char* k : {"_is_merge", "_object_delete", "_merge_paths", "_audit_source",
+                        "_audit_metadata", "_array_delete", "_xact_id", "_parent_id"}) {
+    out.fields.erase(k);
   }
   out.fields["id"] = out.id;
   return out;
 }
 
-StatusOr<std::vector<IncomingRow>> ParseRows(const bj::array& rows) {
+StatusOr<std::vector<IncomingRow>> ParseRows(bj::array rows) {
   std::vector<IncomingRow> out;
   out.reserve(rows.size());
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    ASSIGN_OR_RETURN(IncomingRow r, ParseRow(rows[i], i));
+    ASSIGN_OR_RETURN(IncomingRow r, ParseRow(std::move(rows[i]), i));
     out.push_back(std::move(r));
   }
   return out;

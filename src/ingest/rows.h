@@ -32,8 +32,9 @@ struct IncomingRow {
 };
 
 // Validates one row; `index` names it in errors. Nothing is written by validation.
-StatusOr<IncomingRow> ParseRow(const boost::json::value& row, std::size_t index);
+// Takes the row by value so a caller that owns it can move it in (no copy on ingest).
+StatusOr<IncomingRow> ParseRow(boost::json::value row, std::size_t index);
 // Validates every row of a request; the first invalid row rejects the whole request.
-StatusOr<std::vector<IncomingRow>> ParseRows(const boost::json::array& rows);
+StatusOr<std::vector<IncomingRow>> ParseRows(boost::json::array rows);
 
 }  // namespace arbor::ingest

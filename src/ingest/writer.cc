@@ -45,16 +45,15 @@ StatusOr<Writer::Owners> Writer::ResolveOwners(const std::string& org_id,
   return owners;
 }
 
-storage::RowPtr Writer::Resolve(const IncomingRow& in, const storage::RowPtr& old,
-                                std::uint64_t xact, const std::string& org_id,
-                                const std::string& project_id) const {
+storage::RowPtr Writer::Resolve(IncomingRow& in, const storage::RowPtr& old, std::uint64_t xact,
+                                const std::string& org_id, const std::string& project_id) const {
   if (in.is_delete) return nullptr;
   bj::object row;
   if (in.is_merge && old) {
     row = *old;
     json::MergeInto(row, in.fields, in.merge_paths);
   } else {
-    row = in.fields;
+    row = std::move(in.fields);  // each incoming row is resolved once
     if (!row.contains("created") || row.at("created").is_null()) {
       row["created"] = old && old->contains("created") ? old->at("created")
                                                        : bj::value(FormatIsoTime(NowMicros()));
@@ -81,7 +80,8 @@ StatusOr<std::uint64_t> Writer::Write(const std::string& org_id, std::vector<Inc
     std::vector<storage::RowWrite> writes;
     writes.reserve(rows.size());
     std::map<std::pair<std::string, std::string>, storage::RowPtr> pending;  // same-request rows
-    bj::array record_rows;
+    // The WAL record, serialized directly (format: docs/formats/wal.md).
+    std::string record = "{\"x\":\"" + XactToString(xact) + "\",\"w\":[";
     for (IncomingRow& in : rows) {
       std::string key = ObjectKey(org_id, in.object);
       auto slot = pending.find({key, in.id});
@@ -91,17 +91,18 @@ StatusOr<std::uint64_t> Writer::Write(const std::string& org_id, std::vector<Inc
       storage::RowPtr now =
           Resolve(in, old, xact, org_id, owner == owners.end() ? "" : owner->second);
       pending[{key, in.id}] = now;
-      bj::object rec;
-      rec["k"] = key;
-      rec["id"] = in.id;
-      rec["r"] = now ? bj::value(*now) : bj::value(nullptr);
-      record_rows.push_back(std::move(rec));
+      if (!writes.empty()) record.push_back(',');
+      record += "{\"k\":";
+      json::SerializeString(key, record);
+      record += ",\"id\":";
+      json::SerializeString(in.id, record);
+      record += ",\"r\":";
+      record += now ? json::Serialize(*now) : std::string("null");
+      record.push_back('}');
       writes.push_back({.object_key = std::move(key), .id = in.id, .row = std::move(now)});
     }
-    bj::object record;
-    record["x"] = XactToString(xact);
-    record["w"] = std::move(record_rows);
-    wal_->Enqueue(json::Serialize(record), xact);
+    record += "]}";
+    wal_->Enqueue(std::move(record), xact);
     // Applied now so later requests merge against it; readers only see it once durable.
     store_.Apply(writes, xact);
   }

@@ -39,7 +39,7 @@ class Writer {
   // The project each written object belongs to; NotFound for objects not in the org.
   using Owners = std::map<std::pair<ObjectType, std::string>, std::string>;
   StatusOr<Owners> ResolveOwners(const std::string& org_id, const std::vector<IncomingRow>& rows);
-  storage::RowPtr Resolve(const IncomingRow& in, const storage::RowPtr& old, std::uint64_t xact,
+  storage::RowPtr Resolve(IncomingRow& in, const storage::RowPtr& old, std::uint64_t xact,
                           const std::string& org_id, const std::string& project_id) const;
 
   catalog::Catalog& catalog_;

@@ -30,6 +30,8 @@ bool Equals(const bj::value& a, const bj::value& b);
 std::string Serialize(const bj::value& v);
 void SerializeTo(const bj::value& v, std::string& out);
 std::string Serialize(const bj::object& o);
+// Appends `s` as a quoted, escaped JSON string.
+void SerializeString(std::string_view s, std::string& out);
 
 // Serializes with object keys sorted, so equal values give equal text (comparison keys).
 std::string CanonicalString(const bj::value& v);

@@ -62,7 +62,9 @@ using CommentIndex = std::map<std::string, bj::array>;
 
 CommentIndex IndexComments(const storage::ObjectRows& rows, std::uint64_t snapshot) {
   CommentIndex index;
-  for (const auto& v : rows.ScanIf(snapshot, 0, SIZE_MAX, IsComment)) {
+  std::vector<std::string> ids = rows.CommentIds();
+  if (ids.empty()) return index;
+  for (const auto& v : rows.ScanIds(snapshot, 0, SIZE_MAX, ids, IsComment)) {
     const bj::value* origin = v.row->if_contains("origin");
     const bj::value* target =
         origin && origin->is_object() ? origin->get_object().if_contains("id") : nullptr;
@@ -82,6 +84,57 @@ bj::object Present(const bj::object& row, const Query& q, const CommentIndex& co
   bj::object projected;
   for (const SelectItem& item : q.select) projected[item.alias] = Evaluate(item.expr, out);
   return projected;
+}
+
+// An index lookup instead of a scan: the ids a filter pins its result to, when it is (or a
+// top-level AND contains) `id = 'x'`, `id IN [...]` or `root_span_id = 'x'`.
+std::optional<std::vector<std::string>> CandidateIds(const std::optional<Expr>& filter,
+                                                     const storage::ObjectRows& rows) {
+  if (!filter) return std::nullopt;
+  std::vector<const Expr*> conjuncts;
+  if (filter->op == ExprOp::kAnd) {
+    for (const Expr& c : filter->children) conjuncts.push_back(&c);
+  } else {
+    conjuncts.push_back(&*filter);
+  }
+  for (const Expr* e : conjuncts) {
+    if ((e->op != ExprOp::kEq && e->op != ExprOp::kIn) || e->children.size() != 2) continue;
+    const Expr& l = e->children[0];
+    const Expr& r = e->children[1];
+    if (l.op != ExprOp::kIdent || r.op != ExprOp::kLiteral || l.path.size() != 1) continue;
+    std::vector<std::string> values;
+    if (e->op == ExprOp::kEq && r.literal.is_string()) {
+      values.emplace_back(r.literal.get_string());
+    } else if (e->op == ExprOp::kIn && r.literal.is_array()) {
+      for (const auto& v : r.literal.get_array()) {
+        if (v.is_string()) values.emplace_back(v.get_string());
+      }
+    } else {
+      continue;
+    }
+    if (l.path[0] == "id") return values;
+    if (l.path[0] == "root_span_id") {
+      std::vector<std::string> ids;
+      for (const std::string& root : values) {
+        for (std::string& id : rows.IdsOfTrace(root)) ids.push_back(std::move(id));
+      }
+      return ids;
+    }
+  }
+  return std::nullopt;
+}
+
+// Rows of one object matching the query, in first-write order after `after_seq`.
+std::vector<storage::VisibleRow> Select(const storage::ObjectRows& rows, const Query& q,
+                                        std::uint64_t snapshot, std::uint64_t after_seq,
+                                        std::size_t limit) {
+  auto keep = [&](const bj::object& r) {
+    return !IsComment(r) && (!q.filter || Matches(*q.filter, r));
+  };
+  if (auto ids = CandidateIds(q.filter, rows)) {
+    return rows.ScanIds(snapshot, after_seq, limit, *ids, keep);
+  }
+  return rows.ScanIf(snapshot, after_seq, limit, keep);
 }
 
 bool SortLess(const Query& q, const bj::object& a, const bj::object& b) {
@@ -121,9 +174,6 @@ StatusOr<QueryResult> Engine::Run(const std::string& org_id, const Query& q,
     ASSIGN_OR_RETURN(start, DecodeCursor(q.cursor));
     if (start.object_index > q.object_ids.size()) return InvalidArgument("cursor out of range");
   }
-  auto keep = [&](const bj::object& r) {
-    return !IsComment(r) && (!q.filter || Matches(*q.filter, r));
-  };
   QueryResult result;
   if (!q.sort.empty()) {
     std::vector<bj::object> all;
@@ -131,7 +181,7 @@ StatusOr<QueryResult> Engine::Run(const std::string& org_id, const Query& q,
       const storage::ObjectRows* rows = store_.Find(ingest::ObjectKey(org_id, {q.source, id}));
       if (rows == nullptr) continue;
       CommentIndex comments = IndexComments(*rows, start.snapshot);
-      for (auto& v : rows->ScanIf(start.snapshot, 0, SIZE_MAX, keep)) {
+      for (auto& v : Select(*rows, q, start.snapshot, 0, SIZE_MAX)) {
         all.push_back(Present(*v.row, Query{}, comments));
       }
     }
@@ -152,7 +202,7 @@ StatusOr<QueryResult> Engine::Run(const std::string& org_id, const Query& q,
     if (rows == nullptr) continue;
     std::size_t want = q.limit - result.data.size();
     // One extra row tells whether another page exists.
-    auto page = rows->ScanIf(at.snapshot, at.position, want + 1, keep);
+    auto page = Select(*rows, q, at.snapshot, at.position, want + 1);
     CommentIndex comments = page.empty() ? CommentIndex{} : IndexComments(*rows, at.snapshot);
     for (std::size_t i = 0; i < page.size() && i < want; ++i) {
       result.data.push_back(Present(*page[i].row, q, comments));

@@ -96,6 +96,34 @@ TEST_F(EngineTest, VersionReadsAndFiltersAndComments) {
   EXPECT_EQ(engine_->CountRows(org_, {ingest::ObjectType::kExperiment, exp_}).value(), 1u);
 }
 
+TEST_F(EngineTest, IndexLookupsAgreeWithScans) {
+  Write(exp_, R"([{"id":"a","root_span_id":"t1"},{"id":"b","root_span_id":"t1","span_parents":["a"],
+                  "span_attributes":{"purpose":"scorer"}},{"id":"c","root_span_id":"t2"}])");
+  auto ids = [&](const std::string& filter) {
+    auto r = engine_->Run(org_, Q(R"(,"filter":)" + filter), std::nullopt).value();
+    std::vector<std::string> out;
+    for (auto& row : r.data) out.emplace_back(row.as_object().at("id").as_string());
+    return out;
+  };
+  EXPECT_EQ(
+      ids(R"({"op":"eq","left":{"op":"ident","name":["id"]},"right":{"op":"literal","value":"c"}})"),
+      std::vector<std::string>{"c"});
+  EXPECT_EQ(ids(R"({"op":"in","left":{"op":"ident","name":["id"]},
+                   "right":{"op":"literal","value":["c","a","nope"]}})"),
+            (std::vector<std::string>{"a", "c"}));
+  // The scorer-span exclusion the JS SDK sends with a trace fetch.
+  EXPECT_EQ(ids(R"({"op":"and","children":[
+      {"op":"eq","left":{"op":"ident","name":["root_span_id"]},"right":{"op":"literal","value":"t1"}},
+      {"op":"or","children":[{"op":"isnull","expr":{"op":"ident","name":["span_attributes","purpose"]}},
+        {"op":"ne","left":{"op":"ident","name":["span_attributes","purpose"]},
+         "right":{"op":"literal","value":"scorer"}}]}]})"),
+            std::vector<std::string>{"a"});
+  // The same trace through a filter the index cannot use: same rows.
+  EXPECT_EQ(ids(R"({"op":"like","left":{"op":"ident","name":["root_span_id"]},
+                   "right":{"op":"literal","value":"t1"}})"),
+            (std::vector<std::string>{"a", "b"}));
+}
+
 TEST_F(EngineTest, SortWithCursor) {
   Write(exp_, R"([{"id":"a","n":2},{"id":"b","n":3},{"id":"c","n":1}])");
   Query q = Q(R"(,"sort":[{"expr":{"op":"ident","name":["n"]},"dir":"desc"}],"limit":2)");

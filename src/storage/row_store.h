@@ -49,6 +49,15 @@ class ObjectRows {
   // As Scan, keeping only rows for which `keep` is true. `keep` runs under the object's lock.
   std::vector<VisibleRow> ScanIf(std::uint64_t snapshot, std::uint64_t after_seq, std::size_t limit,
                                  const std::function<bool(const boost::json::object&)>& keep) const;
+  // As ScanIf, over only the rows with the given ids (an index lookup, not a scan).
+  std::vector<VisibleRow> ScanIds(
+      std::uint64_t snapshot, std::uint64_t after_seq, std::size_t limit,
+      const std::vector<std::string>& ids,
+      const std::function<bool(const boost::json::object&)>& keep) const;
+  // Ids of the rows whose root_span_id is `root` (every version ever written).
+  std::vector<std::string> IdsOfTrace(const std::string& root) const;
+  // Ids of the rows that were ever written as comments.
+  std::vector<std::string> CommentIds() const;
   // Every row visible at `snapshot` (for summaries).
   std::vector<VisibleRow> ScanAll(std::uint64_t snapshot) const;
   std::uint64_t MaxXact() const;
@@ -59,10 +68,13 @@ class ObjectRows {
     std::vector<RowVersion> versions;
   };
   static const RowVersion* VisibleAt(const History& h, std::uint64_t snapshot);
+  void IndexRow(const std::string& id, bool first_version, const boost::json::object& row);
 
   mutable std::mutex mu_;
   std::unordered_map<std::string, History> rows_;
-  std::map<std::uint64_t, const std::string*> order_;  // seq -> key in rows_
+  std::map<std::uint64_t, const std::string*> order_;                         // seq -> key in rows_
+  std::unordered_map<std::string, std::vector<const std::string*>> by_root_;  // trace -> ids
+  std::vector<const std::string*> comment_ids_;
   std::uint64_t next_seq_ = 1;
   std::uint64_t max_xact_ = 0;
 };

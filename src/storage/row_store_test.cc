@@ -52,3 +52,33 @@ TEST(RowStore, UnknownObjectIsNull) {
 
 }  // namespace
 }  // namespace arbor::storage
+
+namespace arbor::storage {
+namespace {
+
+RowPtr Span(const char* root, bool comment = false) {
+  boost::json::object o;
+  o["root_span_id"] = root;
+  if (comment) o["comment"] = boost::json::object{{"text", "x"}};
+  return std::make_shared<const boost::json::object>(std::move(o));
+}
+
+TEST(RowStore, IndexesTracesAndComments) {
+  RowStore store;
+  store.Apply({{"k", "a", Span("t1")}, {"k", "b", Span("t2")}, {"k", "c", Span("t1", true)}}, 1);
+  store.Apply({{"k", "a", Span("t1")}}, 2);  // a second version: still one member of t1
+  const ObjectRows* rows = store.Find("k");
+  auto t1 = rows->IdsOfTrace("t1");
+  std::sort(t1.begin(), t1.end());
+  t1.erase(std::unique(t1.begin(), t1.end()), t1.end());
+  EXPECT_EQ(t1, (std::vector<std::string>{"a", "c"}));
+  EXPECT_EQ(rows->CommentIds(), std::vector<std::string>{"c"});
+  auto all = [](const boost::json::object&) { return true; };
+  auto got = rows->ScanIds(2, 0, 10, {"c", "a", "a", "zzz"}, all);
+  ASSERT_EQ(got.size(), 2u);  // first-write order, no duplicates, unknown ids ignored
+  EXPECT_LT(got[0].seq, got[1].seq);
+  EXPECT_EQ(rows->ScanIds(2, got[0].seq, 10, {"c", "a"}, all).size(), 1u);
+}
+
+}  // namespace
+}  // namespace arbor::storage
