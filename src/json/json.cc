@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 #include "base/limits.h"
 
@@ -95,17 +96,35 @@ void WriteEscaped(unsigned char c, std::string& out) {
   }
 }
 
+// True when any byte of `w` is a control character, '"' or '\\' (SWAR: 8 bytes at once).
+bool WordNeedsEscape(std::uint64_t w) {
+  constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+  auto has_zero = [&](std::uint64_t x) { return (x - ones) & ~x & highs; };
+  std::uint64_t below_space = (w - ones * 0x20) & ~w & highs;
+  return (below_space | has_zero(w ^ (ones * '"')) | has_zero(w ^ (ones * '\\'))) != 0;
+}
+
 // Appends runs of characters that need no escaping in one go: this is the hot loop of
 // every WAL record and every response.
 void WriteString(std::string_view s, std::string& out) {
   out.push_back('"');
-  std::size_t run = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
+  std::size_t run = 0, i = 0;
+  while (i < s.size()) {
+    if (i + 8 <= s.size()) {
+      std::uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      if (!WordNeedsEscape(w)) {
+        i += 8;
+        continue;
+      }
+    }
     unsigned char c = static_cast<unsigned char>(s[i]);
-    if (!NeedsEscape(c)) continue;
-    out.append(s.data() + run, i - run);
-    WriteEscaped(c, out);
-    run = i + 1;
+    if (NeedsEscape(c)) {
+      out.append(s.data() + run, i - run);
+      WriteEscaped(c, out);
+      run = i + 1;
+    }
+    ++i;
   }
   out.append(s.data() + run, s.size() - run);
   out.push_back('"');

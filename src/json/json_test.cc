@@ -81,6 +81,22 @@ TEST(Compare, NumbersAcrossRepresentations) {
 namespace arbor::json {
 namespace {
 
+TEST(Serialize, EscapesAtEveryPositionOfAWord) {
+  // Each special character at each offset of an 8-byte word, between plain runs.
+  for (char special : {'"', '\\', '\n', '\x01', '\x1f'}) {
+    for (int pos = 0; pos < 17; ++pos) {
+      std::string s(17, 'a');
+      s[pos] = special;
+      bj::value v(s);
+      auto back = Parse(Serialize(v));
+      ASSERT_TRUE(back.ok()) << pos;
+      EXPECT_EQ(back->as_string(), s) << pos;
+    }
+  }
+  EXPECT_EQ(Serialize(bj::value("plain text with \u00e9 and spaces ~~")),
+            "\"plain text with \u00e9 and spaces ~~\"");
+}
+
 TEST(Serialize, ShortestNumbersAndEscapes) {
   bj::value v = Parse(R"({"a":0.5,"b":-2.0,"c":"q\"\\\n\u0001é","d":[1,true,null]})").value();
   EXPECT_EQ(Serialize(v), R"({"a":0.5,"b":-2,"c":"q\"\\\n\u0001é","d":[1,true,null]})");
