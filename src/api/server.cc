@@ -18,7 +18,8 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-Request ToRequest(const http::request<http::string_body>& msg) {
+// Moves the body out of `msg`: bodies are up to 64 MiB and are never needed twice.
+Request ToRequest(http::request<http::string_body>& msg) {
   Request r;
   r.method = std::string(msg.method_string());
   std::string_view target = msg.target();
@@ -30,18 +31,17 @@ Request ToRequest(const http::request<http::string_body>& msg) {
     for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     r.headers[name] = std::string(f.value());
   }
-  r.body = msg.body();
+  r.body = std::move(msg.body());
   return r;
 }
 
-http::response<http::string_body> ToMessage(const Response& resp, unsigned version,
-                                            bool keep_alive) {
+http::response<http::string_body> ToMessage(Response& resp, unsigned version, bool keep_alive) {
   http::response<http::string_body> res{static_cast<http::status>(resp.status), version};
   res.set(http::field::server, "arbor");
   res.set(http::field::content_type, resp.content_type);
   for (const auto& [k, v] : resp.headers) res.set(k, v);
   res.keep_alive(keep_alive);
-  res.body() = resp.body;
+  res.body() = std::move(resp.body);
   res.prepare_payload();
   return res;
 }
@@ -115,7 +115,7 @@ struct HttpServer::Impl {
     for (;;) {
       http::request_parser<http::string_body> parser;
       parser.body_limit(limits::request_body_bytes_max);
-      parser.header_limit(64 * 1024);
+      parser.header_limit(limits::http_header_bytes_max);
       stream.expires_after(std::chrono::seconds(limits::http_idle_timeout_s));
       boost::system::error_code ec;
       co_await http::async_read(stream, buffer, parser,
@@ -127,7 +127,16 @@ struct HttpServer::Impl {
         co_await http::async_write(stream, msg, asio::redirect_error(asio::use_awaitable, ec));
         break;
       }
-      if (ec) break;  // closed, timed out or malformed
+      if (ec) {
+        bool malformed =
+            ec.category() == http::make_error_code(http::error::bad_target).category() &&
+            ec != http::error::end_of_stream && ec != http::error::partial_message;
+        if (!malformed) break;  // closed, timed out or reset: nobody to answer
+        Response r = Error(InvalidArgument("malformed HTTP request: " + ec.message()));
+        auto msg = ToMessage(r, 11, false);
+        co_await http::async_write(stream, msg, asio::redirect_error(asio::use_awaitable, ec));
+        break;
+      }
       auto& msg = parser.get();
       bool keep_alive = msg.keep_alive();
       Response resp;

@@ -8,6 +8,8 @@ namespace arbor::limits {
 
 // HTTP: the largest request body accepted on any route (logs3 overflow uploads included).
 inline constexpr std::size_t request_body_bytes_max = 64ull << 20;
+// Request line plus headers.
+inline constexpr std::size_t http_header_bytes_max = 64u << 10;
 // What /version advertises; bigger logs3 batches go through /logs3/overflow.
 inline constexpr std::size_t logs3_payload_bytes_max = 32ull << 20;
 // Rows in one /logs3 request.

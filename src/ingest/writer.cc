@@ -67,6 +67,28 @@ storage::RowPtr Writer::Resolve(IncomingRow& in, const storage::RowPtr& old, std
   return std::make_shared<const bj::object>(std::move(row));
 }
 
+std::string Writer::EncodeRecord(std::uint64_t xact, const std::vector<storage::RowWrite>& writes) {
+  // Format: docs/formats/wal.md.
+  std::string record = "{\"x\":\"" + XactToString(xact) + "\",\"w\":[";
+  for (std::size_t i = 0; i < writes.size(); ++i) {
+    const storage::RowWrite& w = writes[i];
+    if (i > 0) record.push_back(',');
+    record += "{\"k\":";
+    json::SerializeString(w.object_key, record);
+    record += ",\"id\":";
+    json::SerializeString(w.id, record);
+    record += ",\"r\":";
+    if (w.row) {
+      json::SerializeTo(*w.row, record);
+    } else {
+      record += "null";
+    }
+    record.push_back('}');
+  }
+  record += "]}";
+  return record;
+}
+
 StatusOr<std::uint64_t> Writer::Write(const std::string& org_id, std::vector<IncomingRow> rows) {
   ARBOR_CHECK(wal_ != nullptr);
   if (failed_) return Unavailable("the write-ahead log failed; restart the server");
@@ -74,38 +96,30 @@ StatusOr<std::uint64_t> Writer::Write(const std::string& org_id, std::vector<Inc
   ASSIGN_OR_RETURN(Owners owners, ResolveOwners(org_id, rows));
 
   std::uint64_t xact = 0;
+  std::uint64_t slot = 0;
+  std::vector<storage::RowWrite> writes;
+  writes.reserve(rows.size());
   {
     std::lock_guard<std::mutex> lock(write_mu_);
     xact = clock_.Next(static_cast<std::uint64_t>(NowMicros() / 1'000'000));
-    std::vector<storage::RowWrite> writes;
-    writes.reserve(rows.size());
     std::map<std::pair<std::string, std::string>, storage::RowPtr> pending;  // same-request rows
-    // The WAL record, serialized directly (format: docs/formats/wal.md).
-    std::string record = "{\"x\":\"" + XactToString(xact) + "\",\"w\":[";
     for (IncomingRow& in : rows) {
       std::string key = ObjectKey(org_id, in.object);
-      auto slot = pending.find({key, in.id});
+      auto seen = pending.find({key, in.id});
       storage::RowPtr old =
-          slot != pending.end() ? slot->second : store_.GetOrCreate(key).Latest(in.id);
+          seen != pending.end() ? seen->second : store_.GetOrCreate(key).Latest(in.id);
       auto owner = owners.find({in.object.type, in.object.id});
       storage::RowPtr now =
           Resolve(in, old, xact, org_id, owner == owners.end() ? "" : owner->second);
       pending[{key, in.id}] = now;
-      if (!writes.empty()) record.push_back(',');
-      record += "{\"k\":";
-      json::SerializeString(key, record);
-      record += ",\"id\":";
-      json::SerializeString(in.id, record);
-      record += ",\"r\":";
-      record += now ? json::Serialize(*now) : std::string("null");
-      record.push_back('}');
       writes.push_back({.object_key = std::move(key), .id = in.id, .row = std::move(now)});
     }
-    record += "]}";
-    wal_->Enqueue(std::move(record), xact);
+    slot = wal_->Reserve(xact);
     // Applied now so later requests merge against it; readers only see it once durable.
     store_.Apply(writes, xact);
   }
+  // Serialized outside the lock, so requests encode their records in parallel.
+  wal_->Fill(slot, EncodeRecord(xact, writes));
   Status durable = wal_->WaitDurable(xact);
   if (!durable.ok()) {
     failed_ = true;

@@ -42,6 +42,8 @@ class Writer {
   storage::RowPtr Resolve(IncomingRow& in, const storage::RowPtr& old, std::uint64_t xact,
                           const std::string& org_id, const std::string& project_id) const;
 
+  static std::string EncodeRecord(std::uint64_t xact, const std::vector<storage::RowWrite>& writes);
+
   catalog::Catalog& catalog_;
   storage::RowStore& store_;
   storage::Wal* wal_ = nullptr;

@@ -252,6 +252,11 @@ std::string Serialize(const bj::value& v) {
 
 std::string Serialize(const bj::object& o) {
   std::string out;
+  SerializeTo(o, out);
+  return out;
+}
+
+void SerializeTo(const bj::object& o, std::string& out) {
   out.push_back('{');
   bool first = true;
   for (const auto& kv : o) {
@@ -262,7 +267,6 @@ std::string Serialize(const bj::object& o) {
     SerializeTo(kv.value(), out);
   }
   out.push_back('}');
-  return out;
 }
 
 StatusOr<bj::value> Parse(std::string_view text) {

@@ -30,6 +30,7 @@ bool Equals(const bj::value& a, const bj::value& b);
 std::string Serialize(const bj::value& v);
 void SerializeTo(const bj::value& v, std::string& out);
 std::string Serialize(const bj::object& o);
+void SerializeTo(const bj::object& o, std::string& out);
 // Appends `s` as a quoted, escaped JSON string.
 void SerializeString(std::string_view s, std::string& out);
 

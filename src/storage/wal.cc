@@ -154,11 +154,22 @@ Status Wal::OpenNextFile(std::uint64_t number) {
   return Status::Ok();
 }
 
-void Wal::Enqueue(std::string payload, std::uint64_t tag) {
+std::uint64_t Wal::Reserve(std::uint64_t tag) {
   std::lock_guard<std::mutex> lock(mu_);
-  ARBOR_CHECK(queue_.empty() || queue_.back().second < tag);
-  queue_.emplace_back(std::move(payload), tag);
-  queue_cv_.notify_one();
+  ARBOR_CHECK(tag > last_tag_);
+  last_tag_ = tag;
+  queue_.push_back(Slot{.tag = tag});
+  return queue_front_slot_ + queue_.size() - 1;
+}
+
+void Wal::Fill(std::uint64_t slot, std::string payload) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ARBOR_CHECK(slot >= queue_front_slot_ && slot < queue_front_slot_ + queue_.size());
+  Slot& s = queue_[slot - queue_front_slot_];
+  ARBOR_CHECK(!s.filled);
+  s.payload = std::move(payload);
+  s.filled = true;
+  if (slot == queue_front_slot_) queue_cv_.notify_one();
 }
 
 Status Wal::WaitDurable(std::uint64_t tag) {
@@ -172,9 +183,9 @@ std::uint64_t Wal::durable_tag() const {
   return durable_tag_;
 }
 
-Status Wal::WriteGroup(const std::deque<std::pair<std::string, std::uint64_t>>& group) {
+Status Wal::WriteGroup(const std::vector<Slot>& group) {
   std::string buffer;
-  for (const auto& [payload, tag] : group) buffer += EncodeWalRecord(kWalRecordBatch, payload);
+  for (const Slot& s : group) buffer += EncodeWalRecord(kWalRecordBatch, s.payload);
   if (file_bytes_ > kWalFileHeaderBytes && file_bytes_ + buffer.size() > options_.file_bytes_max) {
     RETURN_IF_ERROR(OpenNextFile(file_number_ + 1));
   }
@@ -186,15 +197,19 @@ Status Wal::WriteGroup(const std::deque<std::pair<std::string, std::uint64_t>>& 
 
 void Wal::WriterLoop() {
   for (;;) {
-    std::deque<std::pair<std::string, std::uint64_t>> group;
+    std::vector<Slot> group;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      queue_cv_.wait(lock, [&] { return !queue_.empty() || closing_; });
-      if (queue_.empty() && closing_) return;
-      std::size_t n = std::min(queue_.size(), limits::wal_group_requests_max);
-      for (std::size_t i = 0; i < n; ++i) {
+      // On close, reserved places are still written once filled: their producers wait.
+      queue_cv_.wait(lock, [&] {
+        return (!queue_.empty() && queue_.front().filled) || (closing_ && queue_.empty());
+      });
+      if (queue_.empty()) return;
+      while (!queue_.empty() && queue_.front().filled &&
+             group.size() < limits::wal_group_requests_max) {
         group.push_back(std::move(queue_.front()));
         queue_.pop_front();
+        ++queue_front_slot_;
       }
     }
     Status st = WriteGroup(group);
@@ -202,7 +217,7 @@ void Wal::WriterLoop() {
     if (!st.ok()) {
       error_ = st;  // After a failed fsync nothing later may be acknowledged.
     } else {
-      durable_tag_ = group.back().second;
+      durable_tag_ = group.back().tag;
     }
     durable_cv_.notify_all();
     if (!error_.ok()) return;

@@ -1,8 +1,9 @@
 // Write-ahead log with per-record CRC-32C and group commit. Format: docs/formats/wal.md.
 //
-// Threads: any number of producers call Enqueue() (in the order their records must be
-// replayed) and then WaitDurable(); one writer thread drains the queue, writes every
-// pending record, fdatasyncs once, and wakes the producers of that group.
+// Threads: producers Reserve() a place in the log (in the order their records must be
+// replayed), Fill() it when the payload is ready (payloads are built in parallel, outside
+// any ordering lock), then WaitDurable(). One writer thread takes the longest filled prefix
+// of the queue, writes it, fdatasyncs once, and wakes the producers of that group.
 #pragma once
 
 #include <condition_variable>
@@ -14,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "base/status.h"
 
@@ -53,9 +55,13 @@ class Wal {
   static StatusOr<std::unique_ptr<Wal>> Open(const WalOptions& options, const ReplayFn& replay);
   ~Wal();
 
-  // Queues a record. `tag` must increase with every call; durable_tag() reports the tag of
-  // the newest record known to be on stable storage.
-  void Enqueue(std::string payload, std::uint64_t tag);
+  // Reserves the next place in the log. `tag` must increase with every call; durable_tag()
+  // reports the tag of the newest record known to be on stable storage.
+  std::uint64_t Reserve(std::uint64_t tag);
+  // Supplies the payload of a reserved place; the writer waits for places in order.
+  void Fill(std::uint64_t slot, std::string payload);
+  // Reserve + Fill.
+  void Enqueue(std::string payload, std::uint64_t tag) { Fill(Reserve(tag), std::move(payload)); }
   // Blocks until the record with `tag` is durable. Returns the writer's error, if any.
   Status WaitDurable(std::uint64_t tag);
   std::uint64_t durable_tag() const;
@@ -67,7 +73,12 @@ class Wal {
   explicit Wal(WalOptions options);
   Status OpenNextFile(std::uint64_t number);
   void WriterLoop();
-  Status WriteGroup(const std::deque<std::pair<std::string, std::uint64_t>>& group);
+  struct Slot {
+    std::string payload;
+    std::uint64_t tag = 0;
+    bool filled = false;
+  };
+  Status WriteGroup(const std::vector<Slot>& group);
 
   const WalOptions options_;
   int fd_ = -1;
@@ -77,7 +88,9 @@ class Wal {
   mutable std::mutex mu_;
   std::condition_variable queue_cv_;    // writer waits for work
   std::condition_variable durable_cv_;  // producers wait for fsync
-  std::deque<std::pair<std::string, std::uint64_t>> queue_;
+  std::deque<Slot> queue_;
+  std::uint64_t queue_front_slot_ = 0;  // slot number of queue_.front()
+  std::uint64_t last_tag_ = 0;
   std::uint64_t durable_tag_ = 0;
   Status error_;
   bool closing_ = false;

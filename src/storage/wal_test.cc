@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -147,6 +148,25 @@ TEST(Wal, RotatesFilesAndReplaysInOrder) {
   auto got = ReplayAll(dir);
   ASSERT_EQ(got.size(), 5u);
   EXPECT_EQ(got[4], std::string(40, 'f'));
+}
+
+TEST(Wal, PlacesFilledOutOfOrderAreWrittenInReservedOrder) {
+  std::string dir = TempDir();
+  {
+    auto wal = Wal::Open({.dir = dir}, [](std::string_view) { return Status::Ok(); });
+    ASSERT_TRUE(wal.ok());
+    std::uint64_t a = (*wal)->Reserve(1), b = (*wal)->Reserve(2), c = (*wal)->Reserve(3);
+    (*wal)->Fill(c, "third");
+    (*wal)->Fill(a, "first");
+    ASSERT_TRUE((*wal)->WaitDurable(1).ok());
+    std::thread late([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      (*wal)->Fill(b, "second");
+    });
+    ASSERT_TRUE((*wal)->WaitDurable(3).ok());  // waits for the gap to be filled
+    late.join();
+  }
+  EXPECT_EQ(ReplayAll(dir), (std::vector<std::string>{"first", "second", "third"}));
 }
 
 TEST(Wal, ConcurrentProducersAllBecomeDurable) {

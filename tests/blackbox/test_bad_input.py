@@ -859,3 +859,24 @@ def test_btql_valid_query_still_works(env):
     assert r.status_code == 200, describe(r)
     ids = [row.get("id") for row in r.json()["data"]]
     assert ids == [env.a_row], describe(r)
+
+
+@pytest.mark.parametrize("raw", [
+    b"GARBAGE\r\n\r\n",
+    b"POST /logs3 HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n",
+], ids=["not_http", "bad_content_length", "bad_header"])
+def test_malformed_http_gets_json_400(env, raw):
+    with socket.create_connection(("127.0.0.1", env.srv.port), timeout=TIMEOUT) as sock:
+        sock.sendall(raw)
+        data = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400"), data[:300]
+    assert json.loads(body)["error"]["code"] == "invalid_argument", data[:300]
+    # The server is still healthy afterwards.
+    assert requests.get(env.url + "/healthz", timeout=TIMEOUT).status_code == 200
