@@ -1,4 +1,5 @@
-// arbor_load: ingest benchmark driver for Arbor (benchmarks I1 and I2, shared/design/benchmarks.md).
+// arbor_load: ingest benchmark driver for Arbor (benchmarks I1 and I2,
+// shared/design/benchmarks.md).
 //
 // Registers a project, generates the seeded span workload (bench/workload.h), then posts it to
 // POST /logs3 in batches over C keep-alive connections (one thread each), and meanwhile probes
@@ -27,8 +28,10 @@ struct Endpoint {
 
 Endpoint parse_url(const std::string& url, const std::string& key) {
   std::string rest = url;
-  if (rest.rfind("http://", 0) == 0) rest = rest.substr(7);
-  else if (rest.find("://") != std::string::npos) bench::Args::bad("only http:// URLs are supported: " + url);
+  if (rest.rfind("http://", 0) == 0)
+    rest = rest.substr(7);
+  else if (rest.find("://") != std::string::npos)
+    bench::Args::bad("only http:// URLs are supported: " + url);
   while (!rest.empty() && rest.back() == '/') rest.pop_back();
   if (rest.find('/') != std::string::npos) bench::Args::bad("--url must not have a path: " + url);
   const auto colon = rest.rfind(':');
@@ -42,7 +45,8 @@ class HttpClient {
   explicit HttpClient(Endpoint ep) : ep_(std::move(ep)) {}
 
   // Returns the HTTP status, or -1 after three failed network attempts (message in *err).
-  int call(http::verb verb, const std::string& target, std::string body, std::string* resp, std::string* err) {
+  int call(http::verb verb, const std::string& target, std::string body, std::string* resp,
+           std::string* err) {
     http::request<http::string_body> req{verb, target, 11};
     req.set(http::field::host, ep_.host + ":" + ep_.port);
     req.set(http::field::authorization, "Bearer " + ep_.key);
@@ -97,7 +101,9 @@ class HttpClient {
   uint64_t retries_ = 0;
 };
 
-std::string clip(const std::string& s, size_t n = 300) { return s.size() <= n ? s : s.substr(0, n) + "..."; }
+std::string clip(const std::string& s, size_t n = 300) {
+  return s.size() <= n ? s : s.substr(0, n) + "...";
+}
 
 class ArborSink : public bench::Sink {
  public:
@@ -122,11 +128,14 @@ class ArborSink : public bench::Sink {
 
 class ArborReader : public bench::Reader {
  public:
-  ArborReader(const Endpoint& ep, std::string project_id) : http_(ep), pid_(std::move(project_id)) {}
+  ArborReader(const Endpoint& ep, std::string project_id)
+      : http_(ep), pid_(std::move(project_id)) {}
   int lookup(const std::string& id, std::string* row, std::string* err) override {
-    std::string q = R"({"query":{"select":[{"op":"star"}],"from":{"op":"function","name":{"op":"ident","name":["project_logs"]},"args":[{"op":"literal","value":)";
+    std::string q =
+        R"({"query":{"select":[{"op":"star"}],"from":{"op":"function","name":{"op":"ident","name":["project_logs"]},"args":[{"op":"literal","value":)";
     bench::append_json_string(q, pid_);
-    q += R"(}]},"filter":{"op":"eq","left":{"op":"ident","name":["id"]},"right":{"op":"literal","value":)";
+    q +=
+        R"(}]},"filter":{"op":"eq","left":{"op":"ident","name":["id"]},"right":{"op":"literal","value":)";
     bench::append_json_string(q, id);
     q += R"(}},"limit":10}})";
     std::string resp;
@@ -138,7 +147,8 @@ class ArborReader : public bench::Reader {
     }
     boost::system::error_code ec;
     boost::json::value v = boost::json::parse(resp, ec);
-    const boost::json::value* data = (!ec && v.is_object()) ? v.as_object().if_contains("data") : nullptr;
+    const boost::json::value* data =
+        (!ec && v.is_object()) ? v.as_object().if_contains("data") : nullptr;
     if (!data || !data->is_array()) {
       *err = "no data array in /btql response: " + clip(resp);
       return -1;
@@ -168,14 +178,17 @@ std::string register_project(const Endpoint& ep, const std::string& name) {
   bench::append_json_string(body, name);
   body += '}';
   std::string resp, err;
-  const int status = http.call(http::verb::post, "/api/project/register", std::move(body), &resp, &err);
+  const int status =
+      http.call(http::verb::post, "/api/project/register", std::move(body), &resp, &err);
   if (status != 200) {
-    std::fprintf(stderr, "error: POST /api/project/register -> %d %s%s\n", status, clip(resp).c_str(), err.c_str());
+    std::fprintf(stderr, "error: POST /api/project/register -> %d %s%s\n", status,
+                 clip(resp).c_str(), err.c_str());
     std::exit(1);
   }
   boost::system::error_code ec;
   boost::json::value v = boost::json::parse(resp, ec);
-  const boost::json::value* p = (!ec && v.is_object()) ? v.as_object().if_contains("project") : nullptr;
+  const boost::json::value* p =
+      (!ec && v.is_object()) ? v.as_object().if_contains("project") : nullptr;
   const boost::json::value* id = (p && p->is_object()) ? p->as_object().if_contains("id") : nullptr;
   if (!id || !id->is_string()) {
     std::fprintf(stderr, "error: no project.id in register response: %s\n", clip(resp).c_str());
@@ -189,21 +202,24 @@ std::string register_project(const Endpoint& ep, const std::string& name) {
 int main(int argc, char** argv) {
   bench::Args args(argc, argv);
   if (args.flag("help")) {
-    std::printf("usage: arbor_load --url http://HOST:PORT --key API_KEY [flags]\n"
-                "  --url URL             Arbor base URL (default http://127.0.0.1:8000)\n"
-                "  --key KEY             API key (default $ARBOR_API_KEY)\n"
-                "  --project NAME        project to register (default arbor-bench-<time>-<pid>)\n"
-                "  --dump FILE           only write the generated rows as NDJSON (no server)\n"
-                "  --project-id ID       project_id to put in dumped rows\n%s",
-                bench::kCommonHelp);
+    std::printf(
+        "usage: arbor_load --url http://HOST:PORT --key API_KEY [flags]\n"
+        "  --url URL             Arbor base URL (default http://127.0.0.1:8000)\n"
+        "  --key KEY             API key (default $ARBOR_API_KEY)\n"
+        "  --project NAME        project to register (default arbor-bench-<time>-<pid>)\n"
+        "  --dump FILE           only write the generated rows as NDJSON (no server)\n"
+        "  --project-id ID       project_id to put in dumped rows\n%s",
+        bench::kCommonHelp);
     return 0;
   }
   const char* env_key = std::getenv("ARBOR_API_KEY");
-  const Endpoint ep = parse_url(args.get("url", "http://127.0.0.1:8000"), args.get("key", env_key ? env_key : ""));
+  const Endpoint ep =
+      parse_url(args.get("url", "http://127.0.0.1:8000"), args.get("key", env_key ? env_key : ""));
   const std::string dump = args.get("dump", "");
   const std::string dump_pid = args.get("project-id", "00000000-0000-4000-8000-000000000000");
   const std::string project_name =
-      args.get("project", "arbor-bench-" + std::to_string(std::time(nullptr)) + "-" + std::to_string(getpid()));
+      args.get("project", "arbor-bench-" + std::to_string(std::time(nullptr)) + "-" +
+                              std::to_string(getpid()));
   const bench::WorkloadConfig wcfg = bench::workload_from_args(args);
   const bench::RunOptions opt = bench::run_options_from_args(args, "arbor");
   args.check_all_used();
@@ -216,15 +232,17 @@ int main(int argc, char** argv) {
     return f.good() ? 0 : 1;
   }
 
-  std::printf("[%s] machine: %s; url=http://%s:%s\n", opt.system.c_str(), bench::machine_summary().c_str(),
-              ep.host.c_str(), ep.port.c_str());
+  std::printf("[%s] machine: %s; url=http://%s:%s\n", opt.system.c_str(),
+              bench::machine_summary().c_str(), ep.host.c_str(), ep.port.c_str());
   const std::string project_id = register_project(ep, project_name);
-  std::printf("[%s] project %s id=%s\n", opt.system.c_str(), project_name.c_str(), project_id.c_str());
+  std::printf("[%s] project %s id=%s\n", opt.system.c_str(), project_name.c_str(),
+              project_id.c_str());
 
   const auto g0 = bench::Clock::now();
   bench::Generator gen(wcfg, project_id);
   const bench::Dataset ds = gen.build();
-  std::printf("[%s] generated in %.1fs\n", opt.system.c_str(), bench::ms_between(g0, bench::Clock::now()) / 1000);
+  std::printf("[%s] generated in %.1fs\n", opt.system.c_str(),
+              bench::ms_between(g0, bench::Clock::now()) / 1000);
   bench::print_dataset(wcfg, ds);
 
   return bench::run_ingest(

@@ -85,12 +85,14 @@ ON CONFLICT (object_id, id) DO UPDATE SET
   xact_id         = txid_current()
 )SQL";
 
-constexpr const char* kLookup = "SELECT to_jsonb(s)::text FROM spans s WHERE object_id = $1 AND id = $2";
+constexpr const char* kLookup =
+    "SELECT to_jsonb(s)::text FROM spans s WHERE object_id = $1 AND id = $2";
 
 PGconn* connect_or_die(const std::string& conninfo) {
   PGconn* c = PQconnectdb(conninfo.c_str());
   if (PQstatus(c) != CONNECTION_OK) {
-    std::fprintf(stderr, "error: cannot connect to PostgreSQL (%s): %s\n", conninfo.c_str(), PQerrorMessage(c));
+    std::fprintf(stderr, "error: cannot connect to PostgreSQL (%s): %s\n", conninfo.c_str(),
+                 PQerrorMessage(c));
     std::exit(1);
   }
   return c;
@@ -117,7 +119,8 @@ void prepare_or_die(PGconn* c, const char* name, const char* sql, int nparams) {
 
 std::string query_one(PGconn* c, const char* sql) {
   PGresult* r = PQexec(c, sql);
-  std::string v = (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0) ? PQgetvalue(r, 0, 0) : "?";
+  std::string v =
+      (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0) ? PQgetvalue(r, 0, 0) : "?";
   PQclear(r);
   return v;
 }
@@ -144,7 +147,8 @@ class PgSink : public bench::Sink {
       // A span's open row and merge row in two concurrent transactions can deadlock on the
       // primary key when one of them stalls (GIN pending-list cleanup); retry like an app would.
       const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-      const bool retry = state && (std::strcmp(state, "40P01") == 0 || std::strcmp(state, "40001") == 0);
+      const bool retry =
+          state && (std::strcmp(state, "40P01") == 0 || std::strcmp(state, "40001") == 0);
       *err = PQresultErrorMessage(r);
       PQclear(r);
       if (!retry || attempt >= 5) return false;
@@ -192,20 +196,25 @@ class PgReader : public bench::Reader {
 int main(int argc, char** argv) {
   bench::Args args(argc, argv);
   if (args.flag("help")) {
-    std::printf("usage: arbor_pg_baseline --conninfo \"host=... port=... user=... dbname=...\" [flags]\n"
-                "  --conninfo STR        libpq connection string (default $PG_CONNINFO)\n"
-                "  --no-setup            keep the existing spans table (default: drop and recreate it)\n"
-                "  --project-id ID       project_id put in the rows (default: a fixed UUID)\n"
-                "  --indexes SET         full (default: btrees + GIN jsonb_path_ops on metadata + tsvector GIN on\n"
-                "                        input/output), no-fts (without the tsvector GIN), btree (btrees only)\n%s",
-                bench::kCommonHelp);
+    std::printf(
+        "usage: arbor_pg_baseline --conninfo \"host=... port=... user=... dbname=...\" [flags]\n"
+        "  --conninfo STR        libpq connection string (default $PG_CONNINFO)\n"
+        "  --no-setup            keep the existing spans table (default: drop and recreate it)\n"
+        "  --project-id ID       project_id put in the rows (default: a fixed UUID)\n"
+        "  --indexes SET         full (default: btrees + GIN jsonb_path_ops on metadata + tsvector "
+        "GIN on\n"
+        "                        input/output), no-fts (without the tsvector GIN), btree (btrees "
+        "only)\n%s",
+        bench::kCommonHelp);
     return 0;
   }
   const char* env_ci = std::getenv("PG_CONNINFO");
-  const std::string conninfo = args.get("conninfo", env_ci ? env_ci : "host=127.0.0.1 user=postgres dbname=postgres");
+  const std::string conninfo =
+      args.get("conninfo", env_ci ? env_ci : "host=127.0.0.1 user=postgres dbname=postgres");
   const bool setup = !args.flag("no-setup");
   const std::string indexes = args.get("indexes", "full");
-  if (indexes != "full" && indexes != "no-fts" && indexes != "btree") bench::Args::bad("bad --indexes " + indexes);
+  if (indexes != "full" && indexes != "no-fts" && indexes != "btree")
+    bench::Args::bad("bad --indexes " + indexes);
   // Same length as a UUID project id from Arbor, so both systems get the same bytes per row.
   const std::string project_id = args.get("project-id", "4f2c1a9e-8d3b-4c7e-9a61-0b5d2e8f7c34");
   const bench::WorkloadConfig wcfg = bench::workload_from_args(args);
@@ -216,9 +225,11 @@ int main(int argc, char** argv) {
   exec_or_die(admin, "SET client_min_messages = warning");
   std::printf("[%s] machine: %s; %s\n", opt.system.c_str(), bench::machine_summary().c_str(),
               query_one(admin, "SELECT version()").c_str());
-  std::printf("[%s] synchronous_commit=%s fsync=%s wal_sync_method=%s shared_buffers=%s\n", opt.system.c_str(),
-              query_one(admin, "SHOW synchronous_commit").c_str(), query_one(admin, "SHOW fsync").c_str(),
-              query_one(admin, "SHOW wal_sync_method").c_str(), query_one(admin, "SHOW shared_buffers").c_str());
+  std::printf("[%s] synchronous_commit=%s fsync=%s wal_sync_method=%s shared_buffers=%s\n",
+              opt.system.c_str(), query_one(admin, "SHOW synchronous_commit").c_str(),
+              query_one(admin, "SHOW fsync").c_str(),
+              query_one(admin, "SHOW wal_sync_method").c_str(),
+              query_one(admin, "SHOW shared_buffers").c_str());
   if (setup) {
     exec_or_die(admin, kSchema);
     if (indexes != "btree") exec_or_die(admin, kGinIndexes);
@@ -228,7 +239,8 @@ int main(int argc, char** argv) {
 
   const auto g0 = bench::Clock::now();
   const bench::Dataset ds = bench::Generator(wcfg, project_id).build();
-  std::printf("[%s] generated in %.1fs\n", opt.system.c_str(), bench::ms_between(g0, bench::Clock::now()) / 1000);
+  std::printf("[%s] generated in %.1fs\n", opt.system.c_str(),
+              bench::ms_between(g0, bench::Clock::now()) / 1000);
   bench::print_dataset(wcfg, ds);
 
   const std::string object_id = "project_logs:" + project_id;

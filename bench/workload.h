@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <boost/json.hpp>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -27,8 +28,6 @@
 #include <string_view>
 #include <thread>
 #include <vector>
-
-#include <boost/json.hpp>
 
 namespace bench {
 
@@ -70,9 +69,11 @@ class Rng {
   uint64_t below(uint64_t n) {
     return static_cast<uint64_t>((static_cast<unsigned __int128>(next()) * n) >> 64);
   }
-  int range(int lo, int hi) { return lo + static_cast<int>(below(static_cast<uint64_t>(hi - lo + 1))); }
+  int range(int lo, int hi) {
+    return lo + static_cast<int>(below(static_cast<uint64_t>(hi - lo + 1)));
+  }
   bool chance(double p) { return uniform() < p; }
-  double normal() {  // Box-Muller
+  double normal() {                                                           // Box-Muller
     const double u1 = (static_cast<double>(next() >> 11) + 1.0) * 0x1.0p-53;  // (0, 1]
     const double u2 = uniform();
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
@@ -144,11 +145,21 @@ inline void append_json_string(std::string& o, std::string_view s) {
   for (char ch : s) {
     const unsigned char c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': o += "\\\""; break;
-      case '\\': o += "\\\\"; break;
-      case '\n': o += "\\n"; break;
-      case '\t': o += "\\t"; break;
-      case '\r': o += "\\r"; break;
+      case '"':
+        o += "\\\"";
+        break;
+      case '\\':
+        o += "\\\\";
+        break;
+      case '\n':
+        o += "\\n";
+        break;
+      case '\t':
+        o += "\\t";
+        break;
+      case '\r':
+        o += "\\r";
+        break;
       default:
         if (c < 0x20) {
           o += "\\u00";
@@ -251,14 +262,14 @@ class Obj {
 
 struct WorkloadConfig {
   uint64_t seed = 42;
-  size_t rows = 200000;              // rows to send (open + merge rows)
+  size_t rows = 200000;  // rows to send (open + merge rows)
   // Log-normal content budget per span. With the fixed fields of the two rows and the repeated
   // system prompts on top, these give spans of median ~2.4 KB and p99 ~170 KB (benchmarks.md:
   // median ~2 KB, p99 ~200 KB); the cap stands in for the rare 5-20 MB spans.
   double median_span_bytes = 600;
   double sigma = 2.5;
   size_t max_span_bytes = 200 * 1024;
-  size_t close_lag_rows = 3200;      // a span's merge row follows its open row this much later
+  size_t close_lag_rows = 3200;  // a span's merge row follows its open row this much later
 };
 
 struct Row {
@@ -270,7 +281,8 @@ struct Row {
 
 struct Dataset {
   std::vector<Row> rows;
-  uint64_t fingerprint = 0;  // hash of all rows with the project id left out: equal => same workload
+  uint64_t fingerprint =
+      0;  // hash of all rows with the project id left out: equal => same workload
   size_t traces = 0;
   size_t spans = 0;
   uint64_t json_bytes = 0;
@@ -371,7 +383,7 @@ class Generator {
 
   void build_vocab() {
     Rng vr(cfg_.seed ^ 0x766f636162ULL);
-    static const char* cons[] = {"b", "c", "d", "f", "g", "h", "k", "l", "m", "n", "p", "r",
+    static const char* cons[] = {"b", "c", "d", "f", "g", "h",  "k",  "l",  "m",  "n",  "p",  "r",
                                  "s", "t", "v", "w", "z", "st", "tr", "ch", "sh", "th", "pr", "gr"};
     static const char* vow[] = {"a", "e", "i", "o", "u", "ai", "ea", "ou", "io", "y"};
     const size_t n = 30000;
@@ -381,10 +393,13 @@ class Generator {
       const double u = vr.uniform();
       if (r > 20 && u < 0.04) {  // CJK
         const int len = vr.range(2, 4);
-        for (int i = 0; i < len; ++i) append_utf8(w, 0x4E00 + static_cast<uint32_t>(vr.below(0x4000)));
+        for (int i = 0; i < len; ++i)
+          append_utf8(w, 0x4E00 + static_cast<uint32_t>(vr.below(0x4000)));
       } else if (r > 20 && u < 0.06) {  // Arabic
         const int len = vr.range(3, 7);
-        for (int i = 0; i < len; ++i) append_utf8(w, 0x0627 + static_cast<uint32_t>(vr.below(0x0A)) + (vr.chance(0.5) ? 0x10 : 0));
+        for (int i = 0; i < len; ++i)
+          append_utf8(w,
+                      0x0627 + static_cast<uint32_t>(vr.below(0x0A)) + (vr.chance(0.5) ? 0x10 : 0));
       } else {
         const int syl = 1 + (r > 60) + (r > 1500) + static_cast<int>(vr.below(2));
         for (int i = 0; i < syl; ++i) {
@@ -426,8 +441,8 @@ class Generator {
   void build_prompts() {
     const size_t sizes[] = {300, 600, 1000, 1500, 2200};
     for (size_t i = 0; i < std::size(sizes); ++i) {
-      std::string p = "You are a helpful assistant for Acme Corp (prompt v" + std::to_string(i + 1) +
-                      "). Follow the policies below. ";
+      std::string p = "You are a helpful assistant for Acme Corp (prompt v" +
+                      std::to_string(i + 1) + "). Follow the policies below. ";
       p += text(sizes[i]);
       prompts_.push_back(std::move(p));
     }
@@ -439,15 +454,22 @@ class Generator {
   }
 
   void trace(uint64_t t, std::vector<Row>& opens, std::vector<Row>& closes, Dataset& ds) {
-    static const std::vector<std::string> models = {
-        "gpt-4o", "gpt-4o", "gpt-4o-mini", "gpt-4o-mini", "gpt-4o-mini", "claude-3-5-sonnet-20241022",
-        "claude-3-haiku-20240307", "llama-3.1-70b-instruct", "gemini-1.5-pro"};
-    static const std::vector<std::string> tools = {"web_search", "get_weather", "sql_query", "calculator",
-                                                   "send_email", "lookup_order", "read_file"};
+    static const std::vector<std::string> models = {"gpt-4o",
+                                                    "gpt-4o",
+                                                    "gpt-4o-mini",
+                                                    "gpt-4o-mini",
+                                                    "gpt-4o-mini",
+                                                    "claude-3-5-sonnet-20241022",
+                                                    "claude-3-haiku-20240307",
+                                                    "llama-3.1-70b-instruct",
+                                                    "gemini-1.5-pro"};
+    static const std::vector<std::string> tools = {"web_search", "get_weather", "sql_query",
+                                                   "calculator", "send_email",  "lookup_order",
+                                                   "read_file"};
     static const std::vector<std::string> scorers = {"Factuality", "Relevance", "Helpfulness",
                                                      "ToolCorrectness", "Toxicity"};
-    static const std::vector<std::string> root_names = {"handle_chat_turn", "agent_run", "answer_question",
-                                                        "support_ticket"};
+    static const std::vector<std::string> root_names = {"handle_chat_turn", "agent_run",
+                                                        "answer_question", "support_ticket"};
     const std::string root_span_id = hex_id(rng_, 32);
     const uint32_t user = users_.sample(rng_);
     Rng srng(cfg_.seed ^ (static_cast<uint64_t>(user) << 20) ^ (t / 40));
@@ -463,7 +485,8 @@ class Generator {
     std::vector<Span> spans;
     spans.reserve(static_cast<size_t>(n_children) + 1);
     const double t0 = kBaseEpoch + static_cast<double>(t) * 0.2 + rng_.uniform() * 0.1;
-    spans.push_back({kRoot, hex_id(rng_, 16), hex_id(rng_, 16), rng_.pick(root_names), -1, t0, 0, span_budget(), 0});
+    spans.push_back({kRoot, hex_id(rng_, 16), hex_id(rng_, 16), rng_.pick(root_names), -1, t0, 0,
+                     span_budget(), 0});
     double cursor = t0 + 0.001 + rng_.uniform() * 0.01;
     int last_llm = -1;
     for (int i = 0; i < n_children; ++i) {
@@ -477,14 +500,26 @@ class Generator {
       double dur;
       std::string name;
       switch (k) {
-        case kLlm: dur = 0.3 + 1.2 * std::exp(0.7 * rng_.normal()); name = "Chat Completion"; break;
-        case kTool: dur = 0.005 + 0.3 * rng_.uniform(); name = rng_.pick(tools); break;
-        case kRetrieval: dur = 0.05 + 0.3 * rng_.uniform(); name = "retrieve_documents"; break;
-        default: dur = 0.01 + 1.5 * rng_.uniform(); name = rng_.pick(scorers); break;
+        case kLlm:
+          dur = 0.3 + 1.2 * std::exp(0.7 * rng_.normal());
+          name = "Chat Completion";
+          break;
+        case kTool:
+          dur = 0.005 + 0.3 * rng_.uniform();
+          name = rng_.pick(tools);
+          break;
+        case kRetrieval:
+          dur = 0.05 + 0.3 * rng_.uniform();
+          name = "retrieve_documents";
+          break;
+        default:
+          dur = 0.01 + 1.5 * rng_.uniform();
+          name = rng_.pick(scorers);
+          break;
       }
       const int parent = (k == kTool && last_llm >= 0 && rng_.chance(0.4)) ? last_llm : 0;
-      spans.push_back({k, hex_id(rng_, 16), hex_id(rng_, 16), std::move(name), parent, cursor, cursor + dur,
-                       span_budget(), i + 1});
+      spans.push_back({k, hex_id(rng_, 16), hex_id(rng_, 16), std::move(name), parent, cursor,
+                       cursor + dur, span_budget(), i + 1});
       if (k == kLlm) last_llm = static_cast<int>(spans.size()) - 1;
       cursor += dur + 0.0005 + rng_.uniform() * 0.02;
     }
@@ -494,7 +529,8 @@ class Generator {
     close_span_.clear();
     std::vector<size_t> sizes(spans.size(), 0);
     for (size_t i = 0; i < spans.size(); ++i) {
-      opens.push_back(open_row(spans[i], spans, root_span_id, user_id, session_id, model, env, needle, t));
+      opens.push_back(
+          open_row(spans[i], spans, root_span_id, user_id, session_id, model, env, needle, t));
       sizes[i] += opens.back().json.size();
     }
     for (size_t j = 1; j <= spans.size(); ++j) {  // children close first, the root last
@@ -507,7 +543,8 @@ class Generator {
     for (size_t s : sizes) ds.span_bytes.push_back(s);
   }
 
-  void common_open(Obj& o, const Span& s, const std::vector<Span>& spans, const std::string& root_span_id) {
+  void common_open(Obj& o, const Span& s, const std::vector<Span>& spans,
+                   const std::string& root_span_id) {
     o.str("id", s.id);
     o.str("span_id", s.span_id);
     o.str("root_span_id", root_span_id);
@@ -573,7 +610,8 @@ class Generator {
       const size_t rest = budget > sys.size() ? budget - sys.size() : 60;
       const int turns = 1 + 2 * static_cast<int>(rng_.below(3));
       for (int i = 0; i < turns; ++i) {
-        msgs += i % 2 == 0 ? ",{\"role\":\"user\",\"content\":" : ",{\"role\":\"assistant\",\"content\":";
+        msgs += i % 2 == 0 ? ",{\"role\":\"user\",\"content\":"
+                           : ",{\"role\":\"assistant\",\"content\":";
         append_json_string(msgs, text(std::max<size_t>(20, rest / static_cast<size_t>(turns))));
         msgs += '}';
       }
@@ -602,8 +640,11 @@ class Generator {
     {
       Obj a(o.key("span_attributes"));
       a.str("name", s.name);
-      a.str("type", s.kind == kRoot ? "task" : s.kind == kLlm ? "llm" : s.kind == kTool ? "tool"
-                    : s.kind == kRetrieval ? "function" : "score");
+      a.str("type", s.kind == kRoot        ? "task"
+                    : s.kind == kLlm       ? "llm"
+                    : s.kind == kTool      ? "tool"
+                    : s.kind == kRetrieval ? "function"
+                                           : "score");
       if (s.kind == kScore) a.str("purpose", "scorer");
       a.integer("exec_counter", s.exec_counter);
       a.close();
@@ -711,8 +752,10 @@ class Generator {
         m.integer("tokens", prompt_tokens + completion_tokens);
         m.num("time_to_first_token", 0.1 + 0.4 * rng_.uniform(), 3);
         const double per_tok = model == "gpt-4o-mini" ? 0.15e-6 : 2.5e-6;
-        m.num("estimated_cost", static_cast<double>(prompt_tokens) * per_tok +
-                                    static_cast<double>(completion_tokens) * per_tok * 4.0, 6);
+        m.num("estimated_cost",
+              static_cast<double>(prompt_tokens) * per_tok +
+                  static_cast<double>(completion_tokens) * per_tok * 4.0,
+              6);
       }
       m.close();
     }
@@ -761,8 +804,8 @@ inline std::string machine_summary() {
     }
   }
   char buf[512];
-  std::snprintf(buf, sizeof buf, "cores=%ld ram=%.1fGiB cpu=\"%s\"", sysconf(_SC_NPROCESSORS_ONLN), ram_gib,
-                cpu.c_str());
+  std::snprintf(buf, sizeof buf, "cores=%ld ram=%.1fGiB cpu=\"%s\"", sysconf(_SC_NPROCESSORS_ONLN),
+                ram_gib, cpu.c_str());
   return buf;
 }
 
@@ -782,15 +825,18 @@ inline double percentile_sz(const std::vector<size_t>& v, double p) {
 inline void print_dataset(const WorkloadConfig& cfg, const Dataset& ds) {
   size_t opens = 0;
   for (const Row& r : ds.rows) opens += r.open;
-  std::printf("dataset: seed=%llu rows=%zu (open=%zu merge=%zu) traces=%zu spans=%zu json=%.1fMB "
-              "fingerprint=%016llx\n",
-              static_cast<unsigned long long>(cfg.seed), ds.rows.size(), opens, ds.rows.size() - opens,
-              ds.traces, ds.spans, static_cast<double>(ds.json_bytes) / 1e6,
-              static_cast<unsigned long long>(ds.fingerprint));
-  std::printf("         span bytes p50=%.0f p90=%.0f p99=%.0f max=%.0f (cap %zu); row bytes avg=%.0f\n",
-              percentile_sz(ds.span_bytes, 50), percentile_sz(ds.span_bytes, 90),
-              percentile_sz(ds.span_bytes, 99), percentile_sz(ds.span_bytes, 100), cfg.max_span_bytes,
-              ds.rows.empty() ? 0.0 : static_cast<double>(ds.json_bytes) / static_cast<double>(ds.rows.size()));
+  std::printf(
+      "dataset: seed=%llu rows=%zu (open=%zu merge=%zu) traces=%zu spans=%zu json=%.1fMB "
+      "fingerprint=%016llx\n",
+      static_cast<unsigned long long>(cfg.seed), ds.rows.size(), opens, ds.rows.size() - opens,
+      ds.traces, ds.spans, static_cast<double>(ds.json_bytes) / 1e6,
+      static_cast<unsigned long long>(ds.fingerprint));
+  std::printf(
+      "         span bytes p50=%.0f p90=%.0f p99=%.0f max=%.0f (cap %zu); row bytes avg=%.0f\n",
+      percentile_sz(ds.span_bytes, 50), percentile_sz(ds.span_bytes, 90),
+      percentile_sz(ds.span_bytes, 99), percentile_sz(ds.span_bytes, 100), cfg.max_span_bytes,
+      ds.rows.empty() ? 0.0
+                      : static_cast<double>(ds.json_bytes) / static_cast<double>(ds.rows.size()));
   std::fflush(stdout);
 }
 
@@ -862,7 +908,8 @@ inline bool row_is_merged(const std::string& row_json, const std::string& id, st
     *why = "span_attributes (from the open row) missing";
     return false;
   }
-  if (!m || !m->is_object() || !m->as_object().if_contains("start") || !m->as_object().if_contains("end")) {
+  if (!m || !m->is_object() || !m->as_object().if_contains("start") ||
+      !m->as_object().if_contains("end")) {
     *why = "metrics.start and metrics.end not both present (deep merge)";
     return false;
   }
@@ -901,7 +948,8 @@ inline int run_ingest(const WorkloadConfig& wcfg, const Dataset& ds, const RunOp
   struct rusage ru0 {};
   getrusage(RUSAGE_SELF, &ru0);
   const auto t_start = Clock::now();
-  const auto deadline = t_start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(opt.duration_s));
+  const auto deadline = t_start + std::chrono::duration_cast<Clock::duration>(
+                                      std::chrono::duration<double>(opt.duration_s));
 
   std::vector<std::thread> threads;
   for (size_t c = 0; c < C; ++c) {
@@ -989,7 +1037,8 @@ inline int run_ingest(const WorkloadConfig& wcfg, const Dataset& ds, const RunOp
             ++vis_timeouts;
             break;
           }
-          std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(opt.vis_interval_ms));
+          std::this_thread::sleep_for(
+              std::chrono::duration<double, std::milli>(opt.vis_interval_ms));
         }
       }
     });
@@ -1028,7 +1077,8 @@ inline int run_ingest(const WorkloadConfig& wcfg, const Dataset& ds, const RunOp
     std::vector<size_t> candidates;
     for (size_t i = 0; i < ds.rows.size(); ++i) {
       const Row& r = ds.rows[i];
-      if (!r.open && r.open_index >= 0 && batch_ok[i / B] && batch_ok[static_cast<size_t>(r.open_index) / B])
+      if (!r.open && r.open_index >= 0 && batch_ok[i / B] &&
+          batch_ok[static_cast<size_t>(r.open_index) / B])
         candidates.push_back(i);
     }
     std::unique_ptr<Reader> rd = make_reader();
@@ -1042,7 +1092,9 @@ inline int run_ingest(const WorkloadConfig& wcfg, const Dataset& ds, const RunOp
         ++verify_ok;
       } else if (verify_first_fail.empty()) {
         verify_first_fail = "id " + r.id + ": " +
-                            (got == 1 ? why + " in " + row.substr(0, 300) : got == 0 ? "not found" : "error: " + err);
+                            (got == 1   ? why + " in " + row.substr(0, 300)
+                             : got == 0 ? "not found"
+                                        : "error: " + err);
       }
     }
   }
@@ -1051,27 +1103,40 @@ inline int run_ingest(const WorkloadConfig& wcfg, const Dataset& ds, const RunOp
   const double mb_s = static_cast<double>(all.bytes_ok) / 1e6 / secs;
   const double ack50 = percentile(all.ack_ms, 50), ack99 = percentile(all.ack_ms, 99),
                ackmax = percentile(all.ack_ms, 100);
-  const double vis50 = percentile(vis_ms, 50), vis99 = percentile(vis_ms, 99), vismax = percentile(vis_ms, 100);
+  const double vis50 = percentile(vis_ms, 50), vis99 = percentile(vis_ms, 99),
+               vismax = percentile(vis_ms, 100);
   const double probe50 = percentile(probe_ms, 50);
 
   std::printf("[%s] machine: %s\n", opt.system.c_str(), machine_summary().c_str());
-  std::printf("[%s] connections=%zu batch=%zu seed=%llu rows_sent=%llu failed_rows=%llu (failed batches %llu) "
-              "in %.2fs\n",
-              opt.system.c_str(), C, B, static_cast<unsigned long long>(wcfg.seed),
-              static_cast<unsigned long long>(all.rows_ok), static_cast<unsigned long long>(all.rows_failed),
-              static_cast<unsigned long long>(all.failures), secs);
-  if (!all.first_err.empty()) std::printf("[%s] first error: %s\n", opt.system.c_str(), all.first_err.c_str());
-  if (retries) std::printf("[%s] batches retried after a transient error: %llu\n", opt.system.c_str(),
-                           static_cast<unsigned long long>(retries));
-  std::printf("[%s] I1 throughput: %.0f rows/s, %.2f MB/s of JSON; ack latency p50=%.2fms p99=%.2fms max=%.2fms\n",
-              opt.system.c_str(), rows_s, mb_s, ack50, ack99, ackmax);
+  std::printf(
+      "[%s] connections=%zu batch=%zu seed=%llu rows_sent=%llu failed_rows=%llu (failed batches "
+      "%llu) "
+      "in %.2fs\n",
+      opt.system.c_str(), C, B, static_cast<unsigned long long>(wcfg.seed),
+      static_cast<unsigned long long>(all.rows_ok),
+      static_cast<unsigned long long>(all.rows_failed),
+      static_cast<unsigned long long>(all.failures), secs);
+  if (!all.first_err.empty())
+    std::printf("[%s] first error: %s\n", opt.system.c_str(), all.first_err.c_str());
+  if (retries)
+    std::printf("[%s] batches retried after a transient error: %llu\n", opt.system.c_str(),
+                static_cast<unsigned long long>(retries));
+  std::printf(
+      "[%s] I1 throughput: %.0f rows/s, %.2f MB/s of JSON; ack latency p50=%.2fms p99=%.2fms "
+      "max=%.2fms\n",
+      opt.system.c_str(), rows_s, mb_s, ack50, ack99, ackmax);
   if (opt.visibility) {
-    std::printf("[%s] I2 ack->visible: n=%zu p50=%.2fms p99=%.2fms max=%.2fms (lookup p50=%.2fms) timeouts=%zu "
-                "errors=%zu wrong_rows=%zu\n",
-                opt.system.c_str(), vis_ms.size(), vis50, vis99, vismax, probe50, vis_timeouts, vis_errors, vis_wrong);
-    if (!vis_first_err.empty()) std::printf("[%s] I2 first error: %s\n", opt.system.c_str(), vis_first_err.c_str());
+    std::printf(
+        "[%s] I2 ack->visible: n=%zu p50=%.2fms p99=%.2fms max=%.2fms (lookup p50=%.2fms) "
+        "timeouts=%zu "
+        "errors=%zu wrong_rows=%zu\n",
+        opt.system.c_str(), vis_ms.size(), vis50, vis99, vismax, probe50, vis_timeouts, vis_errors,
+        vis_wrong);
+    if (!vis_first_err.empty())
+      std::printf("[%s] I2 first error: %s\n", opt.system.c_str(), vis_first_err.c_str());
   }
-  std::printf("[%s] read-back: %zu/%zu merged spans complete%s%s\n", opt.system.c_str(), verify_ok, verify_n,
+  std::printf("[%s] read-back: %zu/%zu merged spans complete%s%s\n", opt.system.c_str(), verify_ok,
+              verify_n,
               verify_first_fail.empty() ? "" : "; first failure: ", verify_first_fail.c_str());
   std::printf("[%s] client CPU: %.2fs (%.0f%% of one core)\n", opt.system.c_str(), client_cpu,
               100.0 * client_cpu / secs);
@@ -1159,7 +1224,8 @@ class Args {
   bool flag(const std::string& k) { return get(k, "false") != "false"; }
   void check_all_used() {
     for (auto& kv : kv_)
-      if (std::find(used_.begin(), used_.end(), kv.first) == used_.end()) bad("unknown flag --" + kv.first);
+      if (std::find(used_.begin(), used_.end(), kv.first) == used_.end())
+        bad("unknown flag --" + kv.first);
   }
   [[noreturn]] static void bad(const std::string& msg) {
     std::fprintf(stderr, "error: %s (see --help)\n", msg.c_str());

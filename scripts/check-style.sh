@@ -5,7 +5,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 build=${1:-build}
-files=$(git ls-files 'src/*.cc' 'src/*.h' 'bench/*.cc' 2>/dev/null || find src bench -name '*.cc' -o -name '*.h')
+files=$(git ls-files 'src/*.cc' 'src/*.h' 'bench/*.cc' 'bench/*.h')
 clang-format --dry-run -Werror $files
 echo "clang-format: ok"
 
