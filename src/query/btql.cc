@@ -96,6 +96,28 @@ Status ParseSort(const bj::value* sort, Query& q) {
   return Status::Ok();
 }
 
+// `shape` may sit at the top level or inside `from` (both forms are in use).
+Status ParseShape(const bj::object& ast, Query& q) {
+  const bj::value* shape = ast.if_contains("shape");
+  if (const bj::value* from = ast.if_contains("from");
+      (shape == nullptr || shape->is_null()) && from != nullptr && from->is_object()) {
+    shape = from->get_object().if_contains("shape");
+  }
+  if (shape == nullptr || shape->is_null()) return Status::Ok();
+  if (!shape->is_string()) return InvalidArgument("'shape' must be spans, traces or summary");
+  std::string_view s = shape->get_string();
+  if (s == "spans") {
+    q.shape = Shape::kSpans;
+  } else if (s == "traces") {
+    q.shape = Shape::kTraces;
+  } else if (s == "summary") {
+    q.shape = Shape::kSummary;
+  } else {
+    return InvalidArgument("unknown shape '" + std::string(s) + "': use spans, traces or summary");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 StatusOr<Query> ParseQueryAst(const bj::object& ast) {
@@ -104,6 +126,13 @@ StatusOr<Query> ParseQueryAst(const bj::object& ast) {
   RETURN_IF_ERROR(ParseSelect(ast.if_contains("select"), q));
   RETURN_IF_ERROR(ParseFilter(ast.if_contains("filter"), q));
   RETURN_IF_ERROR(ParseSort(ast.if_contains("sort"), q));
+  RETURN_IF_ERROR(ParseShape(ast, q));
+  if (const bj::value* p = ast.if_contains("preview_length"); p && !p->is_null()) {
+    if (!p->is_int64() || p->get_int64() < 0 || p->get_int64() > 1'000'000) {
+      return InvalidArgument("'preview_length' must be an integer from 0 to 1000000");
+    }
+    q.preview_length = static_cast<std::size_t>(p->get_int64());
+  }
   q.limit = limits::btql_limit_default;
   if (const bj::value* limit = ast.if_contains("limit"); limit && !limit->is_null()) {
     if (!limit->is_int64() || limit->get_int64() < 0) {

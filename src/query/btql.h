@@ -22,8 +22,16 @@ struct SortItem {
   bool descending = false;
 };
 
+// What one result row is (brainstore.md §1.9): a span; every span of each trace that has a
+// matching span; or one summary row per such trace.
+enum class Shape { kSpans, kTraces, kSummary };
+
+inline constexpr std::size_t preview_length_default = 124;
+
 struct Query {
   ingest::ObjectType source = ingest::ObjectType::kExperiment;
+  Shape shape = Shape::kSpans;
+  std::size_t preview_length = preview_length_default;  // summary shape: preview text length
   std::vector<std::string> object_ids;
   std::vector<SelectItem> select;  // empty: every field (select star)
   std::optional<Expr> filter;

@@ -5,16 +5,12 @@
 #include <map>
 
 #include "json/json.h"
+#include "query/scan.h"
 
 namespace arbor::query {
 namespace {
 
 namespace bj = boost::json;
-
-bool IsComment(const bj::object& row) {
-  const bj::value* c = row.if_contains("comment");
-  return c != nullptr && c->is_object();
-}
 
 catalog::ObjectKind CatalogKind(ingest::ObjectType type) {
   switch (type) {
@@ -25,124 +21,6 @@ catalog::ObjectKind CatalogKind(ingest::ObjectType type) {
     default:
       return catalog::ObjectKind::kProject;
   }
-}
-
-// Cursor text: "<snapshot>.<object index>.<position>"; position is a row sequence number,
-// or an offset into the sorted result when the query sorts.
-struct Cursor {
-  std::uint64_t snapshot = 0;
-  std::size_t object_index = 0;
-  std::uint64_t position = 0;
-};
-
-std::string EncodeCursor(const Cursor& c) {
-  return std::to_string(c.snapshot) + "." + std::to_string(c.object_index) + "." +
-         std::to_string(c.position);
-}
-
-StatusOr<Cursor> DecodeCursor(std::string_view text) {
-  Cursor c;
-  std::uint64_t parts[3];
-  const char* p = text.data();
-  const char* end = text.data() + text.size();
-  for (int i = 0; i < 3; ++i) {
-    auto [next, ec] = std::from_chars(p, end, parts[i]);
-    if (ec != std::errc() || (i < 2 && (next == end || *next != '.')) || (i == 2 && next != end)) {
-      return InvalidArgument("malformed cursor: pass back the cursor a previous page returned");
-    }
-    p = next + 1;
-  }
-  c.snapshot = parts[0];
-  c.object_index = static_cast<std::size_t>(parts[1]);
-  c.position = parts[2];
-  return c;
-}
-
-using CommentIndex = std::map<std::string, bj::array>;
-
-CommentIndex IndexComments(const storage::ObjectRows& rows, std::uint64_t snapshot) {
-  CommentIndex index;
-  std::vector<std::string> ids = rows.CommentIds();
-  if (ids.empty()) return index;
-  for (const auto& v : rows.ScanIds(snapshot, 0, SIZE_MAX, ids, IsComment)) {
-    const bj::value* origin = v.row->if_contains("origin");
-    const bj::value* target =
-        origin && origin->is_object() ? origin->get_object().if_contains("id") : nullptr;
-    if (target && target->is_string()) index[std::string(target->get_string())].push_back(*v.row);
-  }
-  return index;
-}
-
-bj::object Present(const bj::object& row, const Query& q, const CommentIndex& comments) {
-  bj::object out = row;
-  out["is_root"] = IsRoot(row);
-  if (const bj::value* id = row.if_contains("id"); id && id->is_string()) {
-    auto it = comments.find(std::string(id->get_string()));
-    if (it != comments.end()) out["comments"] = it->second;
-  }
-  if (q.select.empty()) return out;
-  bj::object projected;
-  for (const SelectItem& item : q.select) projected[item.alias] = Evaluate(item.expr, out);
-  return projected;
-}
-
-// An index lookup instead of a scan: the ids a filter pins its result to, when it is (or a
-// top-level AND contains) `id = 'x'`, `id IN [...]` or `root_span_id = 'x'`.
-std::optional<std::vector<std::string>> CandidateIds(const std::optional<Expr>& filter,
-                                                     const storage::ObjectRows& rows) {
-  if (!filter) return std::nullopt;
-  std::vector<const Expr*> conjuncts;
-  if (filter->op == ExprOp::kAnd) {
-    for (const Expr& c : filter->children) conjuncts.push_back(&c);
-  } else {
-    conjuncts.push_back(&*filter);
-  }
-  for (const Expr* e : conjuncts) {
-    if ((e->op != ExprOp::kEq && e->op != ExprOp::kIn) || e->children.size() != 2) continue;
-    const Expr& l = e->children[0];
-    const Expr& r = e->children[1];
-    if (l.op != ExprOp::kIdent || r.op != ExprOp::kLiteral || l.path.size() != 1) continue;
-    std::vector<std::string> values;
-    if (e->op == ExprOp::kEq && r.literal.is_string()) {
-      values.emplace_back(r.literal.get_string());
-    } else if (e->op == ExprOp::kIn && r.literal.is_array()) {
-      for (const auto& v : r.literal.get_array()) {
-        if (v.is_string()) values.emplace_back(v.get_string());
-      }
-    } else {
-      continue;
-    }
-    if (l.path[0] == "id") return values;
-    if (l.path[0] == "root_span_id") {
-      std::vector<std::string> ids;
-      for (const std::string& root : values) {
-        for (std::string& id : rows.IdsOfTrace(root)) ids.push_back(std::move(id));
-      }
-      return ids;
-    }
-  }
-  return std::nullopt;
-}
-
-// Rows of one object matching the query, in first-write order after `after_seq`.
-std::vector<storage::VisibleRow> Select(const storage::ObjectRows& rows, const Query& q,
-                                        std::uint64_t snapshot, std::uint64_t after_seq,
-                                        std::size_t limit) {
-  auto keep = [&](const bj::object& r) {
-    return !IsComment(r) && (!q.filter || Matches(*q.filter, r));
-  };
-  if (auto ids = CandidateIds(q.filter, rows)) {
-    return rows.ScanIds(snapshot, after_seq, limit, *ids, keep);
-  }
-  return rows.ScanIf(snapshot, after_seq, limit, keep);
-}
-
-bool SortLess(const Query& q, const bj::object& a, const bj::object& b) {
-  for (const SortItem& s : q.sort) {
-    int c = json::Compare(Evaluate(s.expr, a), Evaluate(s.expr, b));
-    if (c != 0) return s.descending ? c > 0 : c < 0;
-  }
-  return false;
 }
 
 }  // namespace
@@ -174,6 +52,7 @@ StatusOr<QueryResult> Engine::Run(const std::string& org_id, const Query& q,
     ASSIGN_OR_RETURN(start, DecodeCursor(q.cursor));
     if (start.object_index > q.object_ids.size()) return InvalidArgument("cursor out of range");
   }
+  if (q.shape != Shape::kSpans) return RunTraces(org_id, q, start.snapshot, start.position);
   QueryResult result;
   if (!q.sort.empty()) {
     std::vector<bj::object> all;

@@ -47,6 +47,9 @@ class Engine {
 
  private:
   Status CheckObject(const std::string& org_id, const ingest::ObjectRef& object);
+  // The traces and summary shapes: results are grouped by trace and paged by trace.
+  StatusOr<QueryResult> RunTraces(const std::string& org_id, const Query& q, std::uint64_t snapshot,
+                                  std::uint64_t offset);
   std::vector<storage::VisibleRow> AllRows(const std::string& org_id,
                                            const ingest::ObjectRef& object);
 

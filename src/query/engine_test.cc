@@ -124,6 +124,50 @@ TEST_F(EngineTest, IndexLookupsAgreeWithScans) {
             (std::vector<std::string>{"a", "b"}));
 }
 
+TEST_F(EngineTest, TracesAndSummaryShapes) {
+  Write(exp_, R"([
+    {"id":"r1","span_id":"r1","root_span_id":"t1","input":"first question, rather long text",
+     "metrics":{"start":10,"end":20},"created":"2026-01-01T00:00:01Z"},
+    {"id":"l1","span_id":"l1","root_span_id":"t1","span_parents":["r1"],"output":"needle",
+     "span_attributes":{"type":"llm"},"metrics":{"start":11,"end":15,"prompt_tokens":7,"tokens":9},
+     "scores":{"s":1}},
+    {"id":"c1","span_id":"c1","root_span_id":"t1","span_parents":["r1"],"scores":{"s":0}},
+    {"id":"r2","span_id":"r2","root_span_id":"t2","input":"second","metrics":{"start":1,"end":2},
+     "created":"2026-01-01T00:00:02Z"}])");
+  const char* needle = R"(,"filter":{"op":"eq","left":{"op":"ident","name":["output"]},
+                          "right":{"op":"literal","value":"needle"}})";
+  auto traces = engine_->Run(org_, Q(std::string(R"(,"shape":"traces")") + needle), std::nullopt);
+  ASSERT_TRUE(traces.ok()) << traces.status().ToString();
+  EXPECT_EQ(traces->data.size(), 3u);  // every span of t1, none of t2
+  auto summary = engine_->Run(
+      org_, Q(std::string(R"(,"shape":"summary","preview_length":10)") + needle), std::nullopt);
+  ASSERT_TRUE(summary.ok());
+  ASSERT_EQ(summary->data.size(), 1u);
+  const bj::object& row = summary->data[0].as_object();
+  EXPECT_EQ(row.at("id").as_string(), "r1");
+  EXPECT_EQ(row.at("input").as_string(), "first ques...");
+  EXPECT_EQ(json::CanonicalString(row.at("scores")), R"({"s":0.5})");
+  EXPECT_EQ(json::CanonicalString(row.at("metrics")),
+            R"({"duration":10,"end":20,"errors":0,"llm_calls":1,"llm_duration":4,)"
+            R"("prompt_tokens":7,"start":10,"tool_calls":0,"total_tokens":9})");
+  EXPECT_EQ(row.at("num_spans").as_uint64(), 3u);
+  // Newest traces first, one per page.
+  Query newest = Q(R"(,"shape":"summary","limit":1,"sort":[{"expr":{"op":"ident",
+      "name":["created"]},"dir":"desc"}])");
+  auto p1 = engine_->Run(org_, newest, std::nullopt).value();
+  ASSERT_EQ(p1.data.size(), 1u);
+  EXPECT_EQ(p1.data[0].as_object().at("id").as_string(), "r2");
+  newest.cursor = p1.cursor;
+  auto p2 = engine_->Run(org_, newest, std::nullopt).value();
+  ASSERT_EQ(p2.data.size(), 1u);
+  EXPECT_EQ(p2.data[0].as_object().at("id").as_string(), "r1");
+  EXPECT_TRUE(p2.cursor.empty());
+  EXPECT_FALSE(ParseQueryAst(json::Parse(R"({"from":{"op":"function","name":{"op":"ident",
+      "name":["experiment"]},"args":[{"op":"literal","value":"x"}]},"shape":"blob"})")
+                                 ->as_object())
+                   .ok());
+}
+
 TEST_F(EngineTest, SortWithCursor) {
   Write(exp_, R"([{"id":"a","n":2},{"id":"b","n":3},{"id":"c","n":1}])");
   Query q = Q(R"(,"sort":[{"expr":{"op":"ident","name":["n"]},"dir":"desc"}],"limit":2)");

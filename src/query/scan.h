@@ -1,0 +1,42 @@
+// Building blocks shared by the query shapes: cursors, row selection (index lookup or scan),
+// comment attachment and presentation.
+#pragma once
+
+#include <boost/json.hpp>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "query/btql.h"
+#include "storage/row_store.h"
+
+namespace arbor::query {
+
+// Cursor text: "<snapshot>.<object index>.<position>"; position is a row sequence number,
+// or an offset into the ordered result when the query sorts or groups by trace.
+struct Cursor {
+  std::uint64_t snapshot = 0;
+  std::size_t object_index = 0;
+  std::uint64_t position = 0;
+};
+std::string EncodeCursor(const Cursor& c);
+StatusOr<Cursor> DecodeCursor(std::string_view text);
+
+// Comment rows attach to the row named by their origin.id and are not listed themselves.
+bool IsComment(const boost::json::object& row);
+using CommentIndex = std::map<std::string, boost::json::array>;
+CommentIndex IndexComments(const storage::ObjectRows& rows, std::uint64_t snapshot);
+
+// A stored row as the API returns it: plus is_root and comments, then the query's projection.
+boost::json::object Present(const boost::json::object& row, const Query& q,
+                            const CommentIndex& comments);
+
+// Rows of one object matching the query's filter, in first-write order after `after_seq`.
+std::vector<storage::VisibleRow> Select(const storage::ObjectRows& rows, const Query& q,
+                                        std::uint64_t snapshot, std::uint64_t after_seq,
+                                        std::size_t limit);
+
+bool SortLess(const Query& q, const boost::json::object& a, const boost::json::object& b);
+
+}  // namespace arbor::query

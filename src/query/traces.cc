@@ -1,0 +1,191 @@
+// The `traces` and `summary` shapes (brainstore.md §1.9): a trace matches when any of its
+// spans matches the filter; `traces` returns every span of each matching trace, `summary` one
+// row per matching trace with the root span's previews and metrics aggregated over spans.
+#include <algorithm>
+#include <map>
+
+#include "json/json.h"
+#include "query/engine.h"
+#include "query/scan.h"
+
+namespace arbor::query {
+namespace {
+
+namespace bj = boost::json;
+
+struct TraceRef {
+  const storage::ObjectRows* rows;
+  std::string root;  // root_span_id, or the row id for rows outside any trace
+};
+
+std::string TraceKey(const bj::object& row) {
+  for (const char* key : {"root_span_id", "id"}) {
+    const bj::value* v = row.if_contains(key);
+    if (v != nullptr && v->is_string()) return std::string(v->get_string());
+  }
+  return "";
+}
+
+std::vector<bj::object> TraceSpans(const TraceRef& t, std::uint64_t snapshot) {
+  std::vector<std::string> ids = t.rows->IdsOfTrace(t.root);
+  if (ids.empty()) ids.push_back(t.root);  // a row without root_span_id is its own trace
+  CommentIndex comments = IndexComments(*t.rows, snapshot);
+  std::vector<bj::object> out;
+  for (const auto& v : t.rows->ScanIds(snapshot, 0, SIZE_MAX, ids,
+                                       [](const bj::object& r) { return !IsComment(r); })) {
+    out.push_back(Present(*v.row, Query{}, comments));
+  }
+  return out;
+}
+
+std::optional<double> Num(const bj::object& o, const char* key) {
+  const bj::value* v = o.if_contains(key);
+  return v != nullptr && v->is_number() ? std::optional<double>(v->to_number<double>())
+                                        : std::nullopt;
+}
+
+std::string SpanType(const bj::object& span) {
+  const bj::value* attrs = span.if_contains("span_attributes");
+  const bj::value* type =
+      attrs && attrs->is_object() ? attrs->get_object().if_contains("type") : nullptr;
+  return type && type->is_string() ? std::string(type->get_string()) : "";
+}
+
+// Long values become a text preview of at most `length` characters.
+bj::value Preview(const bj::value& v, std::size_t length) {
+  std::string text = v.is_string() ? std::string(v.get_string()) : json::Serialize(v);
+  if (text.size() <= length) return v;
+  std::size_t cut = length;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // UTF-8
+  return bj::value(text.substr(0, cut) + "...");
+}
+
+bj::object MetricsOf(const std::vector<bj::object>& spans) {
+  std::map<std::string, double> sums;
+  std::optional<double> start, end;
+  double max_duration = 0, llm_duration = 0;
+  int llm_calls = 0, tool_calls = 0, errors = 0;
+  for (const bj::object& span : spans) {
+    std::string type = SpanType(span);
+    llm_calls += type == "llm";
+    tool_calls += type == "tool";
+    if (const bj::value* e = span.if_contains("error"); e && !e->is_null()) ++errors;
+    const bj::value* m = span.if_contains("metrics");
+    if (m == nullptr || !m->is_object()) continue;
+    const bj::object& metrics = m->get_object();
+    for (const char* key : {"prompt_tokens", "completion_tokens", "tokens", "estimated_cost"}) {
+      if (auto v = Num(metrics, key)) sums[key] += *v;
+    }
+    auto s = Num(metrics, "start"), e = Num(metrics, "end");
+    if (s) start = std::min(start.value_or(*s), *s);
+    if (e) end = std::max(end.value_or(*e), *e);
+    if (s && e) {
+      max_duration = std::max(max_duration, *e - *s);
+      if (type == "llm") llm_duration += *e - *s;
+    }
+  }
+  bj::object out;
+  for (const auto& [k, v] : sums) out[k == "tokens" ? "total_tokens" : k] = v;
+  if (start) out["start"] = *start;
+  if (end) out["end"] = *end;
+  if (start && end) out["duration"] = max_duration;  // the longest span, not the whole trace
+  out["llm_duration"] = llm_duration;
+  out["llm_calls"] = llm_calls;
+  out["tool_calls"] = tool_calls;
+  out["errors"] = errors;
+  return out;
+}
+
+bj::object ScoresOf(const std::vector<bj::object>& spans) {
+  std::map<std::string, std::pair<double, int>> acc;
+  for (const bj::object& span : spans) {
+    const bj::value* s = span.if_contains("scores");
+    if (s == nullptr || !s->is_object()) continue;
+    for (const auto& [name, v] : s->get_object()) {
+      if (!v.is_number()) continue;
+      auto& [sum, n] = acc[std::string(name)];
+      sum += v.to_number<double>();
+      ++n;
+    }
+  }
+  bj::object out;
+  for (const auto& [name, sn] : acc) out[name] = sn.first / sn.second;
+  return out;
+}
+
+bj::object Summarize(const std::vector<bj::object>& spans, std::size_t preview_length) {
+  const bj::object* root = &spans.front();
+  for (const bj::object& s : spans) {
+    if (IsRoot(s)) {
+      root = &s;
+      break;
+    }
+  }
+  bj::object out;
+  for (const char* key :
+       {"id", "span_id", "root_span_id", "created", "tags", "span_attributes", "experiment_id",
+        "dataset_id", "project_id", "log_id", "org_id", "origin", "comments"}) {
+    if (const bj::value* v = root->if_contains(key)) out[key] = *v;
+  }
+  for (const char* key : {"input", "output", "expected", "error", "metadata"}) {
+    const bj::value* v = root->if_contains(key);
+    out[key] = v ? Preview(*v, preview_length) : bj::value(nullptr);
+  }
+  std::string newest;
+  for (const bj::object& s : spans) {
+    if (const bj::value* x = s.if_contains("_xact_id"); x && x->is_string()) {
+      newest = std::max(newest, std::string(x->get_string()));
+    }
+  }
+  out["_xact_id"] = newest;
+  out["scores"] = ScoresOf(spans);
+  out["metrics"] = MetricsOf(spans);
+  out["span_type_info"] =
+      bj::object{{"has_error", out["metrics"].as_object()["errors"].as_int64() > 0}};
+  out["num_spans"] = spans.size();
+  return out;
+}
+
+}  // namespace
+
+StatusOr<QueryResult> Engine::RunTraces(const std::string& org_id, const Query& q,
+                                        std::uint64_t snapshot, std::uint64_t offset) {
+  // Matching traces in the order their first matching span was written.
+  std::vector<TraceRef> traces;
+  for (const std::string& id : q.object_ids) {
+    const storage::ObjectRows* rows = store_.Find(ingest::ObjectKey(org_id, {q.source, id}));
+    if (rows == nullptr) continue;
+    std::vector<std::string> seen;
+    for (const auto& v : Select(*rows, q, snapshot, 0, SIZE_MAX)) {
+      std::string key = TraceKey(*v.row);
+      if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
+      seen.push_back(key);
+      traces.push_back({rows, std::move(key)});
+    }
+  }
+  QueryResult result;
+  if (q.shape == Shape::kSummary) {
+    std::vector<bj::object> summaries;
+    for (const TraceRef& t : traces) {
+      std::vector<bj::object> spans = TraceSpans(t, snapshot);
+      if (!spans.empty()) summaries.push_back(Summarize(spans, q.preview_length));
+    }
+    std::stable_sort(summaries.begin(), summaries.end(),
+                     [&](const bj::object& a, const bj::object& b) { return SortLess(q, a, b); });
+    std::size_t end = std::min<std::size_t>(summaries.size(), offset + q.limit);
+    for (std::size_t i = offset; i < end; ++i) result.data.push_back(std::move(summaries[i]));
+    if (end < summaries.size()) result.cursor = EncodeCursor({snapshot, 0, end});
+    return result;
+  }
+  std::size_t end = std::min<std::size_t>(traces.size(), offset + q.limit);  // limit counts traces
+  for (std::size_t i = offset; i < end; ++i) {
+    for (bj::object& span : TraceSpans(traces[i], snapshot)) {
+      result.data.push_back(q.select.empty() ? bj::value(std::move(span))
+                                             : bj::value(Present(span, q, {})));
+    }
+  }
+  if (end < traces.size()) result.cursor = EncodeCursor({snapshot, 0, end});
+  return result;
+}
+
+}  // namespace arbor::query
