@@ -1,6 +1,7 @@
 #include "query/btql.h"
 
 #include "base/limits.h"
+#include "query/functions.h"
 
 namespace arbor::query {
 namespace {
@@ -66,6 +67,49 @@ Status ParseSelect(const bj::value* select, Query& q) {
   return Status::Ok();
 }
 
+StatusOr<std::vector<SelectItem>> ParseItems(const bj::value* items, const char* clause) {
+  std::vector<SelectItem> out;
+  if (items == nullptr || items->is_null()) return out;
+  if (!items->is_array()) return InvalidArgument(std::string("'") + clause + "' must be an array");
+  for (const auto& item : items->get_array()) {
+    const bj::value* expr = item.is_object() ? item.get_object().if_contains("expr") : nullptr;
+    const bj::value* alias = item.is_object() ? item.get_object().if_contains("alias") : nullptr;
+    if (expr == nullptr || alias == nullptr || !alias->is_string()) {
+      return InvalidArgument(std::string("'") + clause +
+                             "' items need 'expr' and a string 'alias'");
+    }
+    ASSIGN_OR_RETURN(Expr e, ParseExpr(*expr));
+    out.push_back({std::move(e), std::string(alias->get_string())});
+  }
+  return out;
+}
+
+Status ParseAggregation(const bj::object& ast, Query& q) {
+  ASSIGN_OR_RETURN(q.dimensions, ParseItems(ast.if_contains("dimensions"), "dimensions"));
+  ASSIGN_OR_RETURN(q.measures, ParseItems(ast.if_contains("measures"), "measures"));
+  for (const SelectItem& d : q.dimensions) {
+    if (ContainsAggregate(d.expr)) {
+      return InvalidArgument("dimension '" + d.alias + "' must not use an aggregate function");
+    }
+  }
+  for (const SelectItem& m : q.measures) {
+    if (m.expr.op != ExprOp::kFunction || !IsAggregateFunction(m.expr.function)) {
+      return InvalidArgument("measure '" + m.alias +
+                             "' must be an aggregate: count, count_distinct, sum, avg, min, max "
+                             "or percentile");
+    }
+  }
+  if (!q.select.empty() && (!q.dimensions.empty() || !q.measures.empty())) {
+    return InvalidArgument("use either 'select' or 'dimensions'/'measures', not both");
+  }
+  for (const SelectItem& s : q.select) {
+    if (ContainsAggregate(s.expr)) {
+      return InvalidArgument("aggregate functions belong in 'measures', not 'select'");
+    }
+  }
+  return Status::Ok();
+}
+
 Status ParseFilter(const bj::value* filter, Query& q) {
   if (filter == nullptr || filter->is_null()) return Status::Ok();
   if (filter->is_array()) {  // an array of filters means AND
@@ -127,6 +171,7 @@ StatusOr<Query> ParseQueryAst(const bj::object& ast) {
   RETURN_IF_ERROR(ParseFilter(ast.if_contains("filter"), q));
   RETURN_IF_ERROR(ParseSort(ast.if_contains("sort"), q));
   RETURN_IF_ERROR(ParseShape(ast, q));
+  RETURN_IF_ERROR(ParseAggregation(ast, q));
   if (const bj::value* p = ast.if_contains("preview_length"); p && !p->is_null()) {
     if (!p->is_int64() || p->get_int64() < 0 || p->get_int64() > 1'000'000) {
       return InvalidArgument("'preview_length' must be an integer from 0 to 1000000");

@@ -34,6 +34,10 @@ struct Query {
   std::size_t preview_length = preview_length_default;  // summary shape: preview text length
   std::vector<std::string> object_ids;
   std::vector<SelectItem> select;  // empty: every field (select star)
+  // Aggregation: one output row per distinct dimension tuple, with each measure computed
+  // over that group (count, count_distinct, sum, avg, min, max, percentile).
+  std::vector<SelectItem> dimensions;
+  std::vector<SelectItem> measures;
   std::optional<Expr> filter;
   std::vector<SortItem> sort;
   std::size_t limit = 0;

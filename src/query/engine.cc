@@ -52,6 +52,9 @@ StatusOr<QueryResult> Engine::Run(const std::string& org_id, const Query& q,
     ASSIGN_OR_RETURN(start, DecodeCursor(q.cursor));
     if (start.object_index > q.object_ids.size()) return InvalidArgument("cursor out of range");
   }
+  if (!q.dimensions.empty() || !q.measures.empty()) {
+    return RunAggregate(org_id, q, start.snapshot, start.position);
+  }
   if (q.shape != Shape::kSpans) return RunTraces(org_id, q, start.snapshot, start.position);
   QueryResult result;
   if (!q.sort.empty()) {

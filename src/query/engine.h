@@ -47,6 +47,9 @@ class Engine {
 
  private:
   Status CheckObject(const std::string& org_id, const ingest::ObjectRef& object);
+  // dimensions/measures: groups the matching rows and pages over the groups.
+  StatusOr<QueryResult> RunAggregate(const std::string& org_id, const Query& q,
+                                     std::uint64_t snapshot, std::uint64_t offset);
   // The traces and summary shapes: results are grouped by trace and paged by trace.
   StatusOr<QueryResult> RunTraces(const std::string& org_id, const Query& q, std::uint64_t snapshot,
                                   std::uint64_t offset);

@@ -168,6 +168,60 @@ TEST_F(EngineTest, TracesAndSummaryShapes) {
                    .ok());
 }
 
+TEST_F(EngineTest, DimensionsAndMeasures) {
+  Write(exp_, R"([
+    {"id":"a","created":"2026-01-01T10:05:00Z","metadata":{"model":"m1"},
+     "metrics":{"start":0,"end":2,"tokens":10}},
+    {"id":"b","created":"2026-01-01T10:55:00Z","metadata":{"model":"m1"},
+     "metrics":{"start":0,"end":4,"tokens":30}},
+    {"id":"c","created":"2026-01-01T11:01:00Z","metadata":{"model":"m2"},
+     "metrics":{"start":0,"end":1}},
+    {"id":"d","created":"2026-01-01T10:15:00Z","metadata":{"model":"m2"}}])");
+  std::string hour = R"({"op":"function","name":{"op":"ident","name":["date_trunc"]},"args":[
+      {"op":"literal","value":"hour"},{"op":"ident","name":["created"]}]})";
+  std::string model = R"({"op":"ident","name":["metadata","model"]})";
+  auto fn = [](const std::string& f, const std::string& args) {
+    return R"({"op":"function","name":{"op":"ident","name":[")" + f + R"("]},"args":[)" + args +
+           "]}";
+  };
+  std::string duration = R"({"op":"sub","left":{"op":"ident","name":["metrics","end"]},
+      "right":{"op":"ident","name":["metrics","start"]}})";
+  std::string ast = R"(,"dimensions":[{"expr":)" + hour + R"(,"alias":"hour"},{"expr":)" + model +
+                    R"(,"alias":"model"}],"measures":[{"expr":)" + fn("count", "") +
+                    R"(,"alias":"n"},{"expr":)" + fn("avg", duration) +
+                    R"(,"alias":"avg_duration"},{"expr":)" +
+                    fn("sum", R"({"op":"ident","name":["metrics","tokens"]})") +
+                    R"(,"alias":"tokens"}],"sort":[{"expr":{"op":"ident","name":["hour"]}},
+                    {"expr":{"op":"ident","name":["model"]}}])";
+  auto r = engine_->Run(org_, Q(ast), std::nullopt);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  std::string got;
+  for (auto& row : r->data) got += json::CanonicalString(row) + "\n";
+  EXPECT_EQ(got,
+            "{\"avg_duration\":3,\"hour\":\"2026-01-01T10:00:00.000Z\",\"model\":\"m1\",\"n\":2,"
+            "\"tokens\":40}\n"
+            "{\"avg_duration\":null,\"hour\":\"2026-01-01T10:00:00.000Z\",\"model\":\"m2\",\"n\":1,"
+            "\"tokens\":null}\n"
+            "{\"avg_duration\":1,\"hour\":\"2026-01-01T11:00:00.000Z\",\"model\":\"m2\",\"n\":1,"
+            "\"tokens\":null}\n");
+  std::string pct =
+      R"(,"measures":[{"expr":)" +
+      fn("percentile", R"({"op":"ident","name":["metrics","end"]},{"op":"literal","value":0.5})") +
+      R"(,"alias":"p50"},{"expr":)" + fn("count_distinct", model) +
+      R"(,"alias":"models"},{"expr":)" + fn("max", R"({"op":"ident","name":["id"]})") +
+      R"(,"alias":"last"}])";
+  auto all = engine_->Run(org_, Q(pct), std::nullopt).value();
+  ASSERT_EQ(all.data.size(), 1u);
+  EXPECT_EQ(json::CanonicalString(all.data[0]), R"({"last":"d","models":2,"p50":2})");
+  // A measure that is not an aggregate is refused with a clear error.
+  std::string bad = R"({"select":[{"op":"star"}],"from":{"op":"function","name":{"op":"ident",
+      "name":["experiment"]},"args":[{"op":"literal","value":"x"}]},
+      "measures":[{"expr":{"op":"ident","name":["id"]},"alias":"m"}]})";
+  auto q = ParseQueryAst(json::Parse(bad)->as_object());
+  ASSERT_FALSE(q.ok());
+  EXPECT_NE(q.status().message().find("must be an aggregate"), std::string::npos);
+}
+
 TEST_F(EngineTest, SortWithCursor) {
   Write(exp_, R"([{"id":"a","n":2},{"id":"b","n":3},{"id":"c","n":1}])");
   Query q = Q(R"(,"sort":[{"expr":{"op":"ident","name":["n"]},"dir":"desc"}],"limit":2)");

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <unordered_map>
 
 #include "json/json.h"
+#include "query/functions.h"
 
 namespace arbor::query {
 namespace {
@@ -13,6 +15,7 @@ namespace bj = boost::json;
 
 inline constexpr int expr_depth_max = 32;
 inline constexpr std::size_t expr_children_max = 10'000;
+inline constexpr std::size_t function_args_max = 64;
 
 const std::unordered_map<std::string, ExprOp>& OpNames() {
   static const std::unordered_map<std::string, ExprOp> names = {
@@ -34,11 +37,18 @@ const std::unordered_map<std::string, ExprOp>& OpNames() {
       {"ilike", ExprOp::kILike},
       {"match", ExprOp::kMatch},
       {"includes", ExprOp::kIncludes},
+      {"function", ExprOp::kFunction},
+      {"add", ExprOp::kAdd},
+      {"sub", ExprOp::kSub},
+      {"mul", ExprOp::kMul},
+      {"div", ExprOp::kDiv},
+      {"mod", ExprOp::kMod},
   };
   return names;
 }
 
 StatusOr<Expr> ParseNode(const bj::value& node, int depth);
+std::string Lower(std::string_view s);
 
 StatusOr<Expr> ParseChild(const bj::object& o, const char* field, const std::string& op,
                           int depth) {
@@ -65,6 +75,30 @@ StatusOr<Expr> ParseIdent(const bj::object& o) {
   return e;
 }
 
+StatusOr<Expr> ParseFunction(const bj::object& o, int depth) {
+  Expr e{.op = ExprOp::kFunction};
+  const bj::value* name = o.if_contains("name");
+  const bj::value* parts =
+      name && name->is_object() ? name->get_object().if_contains("name") : nullptr;
+  if (parts == nullptr || !parts->is_array() || parts->get_array().size() != 1 ||
+      !parts->get_array()[0].is_string()) {
+    return InvalidArgument("'function' needs a 'name' ident with one part");
+  }
+  e.function = Lower(parts->get_array()[0].get_string());
+  if (!IsKnownFunction(e.function)) return InvalidArgument("unknown function '" + e.function + "'");
+  const bj::value* args = o.if_contains("args");
+  if (args != nullptr && !args->is_null()) {
+    if (!args->is_array() || args->get_array().size() > function_args_max) {
+      return InvalidArgument("'" + e.function + "' args must be an array");
+    }
+    for (const auto& a : args->get_array()) {
+      ASSIGN_OR_RETURN(Expr ae, ParseNode(a, depth + 1));
+      e.children.push_back(std::move(ae));
+    }
+  }
+  return e;
+}
+
 StatusOr<Expr> ParseNode(const bj::value& node, int depth) {
   if (depth > expr_depth_max) return InvalidArgument("expression is nested too deeply");
   if (!node.is_object()) return InvalidArgument("expression nodes must be JSON objects");
@@ -78,6 +112,8 @@ StatusOr<Expr> ParseNode(const bj::value& node, int depth) {
   switch (e.op) {
     case ExprOp::kIdent:
       return ParseIdent(o);
+    case ExprOp::kFunction:
+      return ParseFunction(o, depth);
     case ExprOp::kLiteral: {
       const bj::value* v = o.if_contains("value");
       e.literal = v ? *v : bj::value(nullptr);
@@ -176,10 +212,34 @@ bj::value Compare(ExprOp op, const bj::value& l, const bj::value& r) {
   }
 }
 
+// Arithmetic on numbers; anything else (or division by zero) is null, as in SQL.
+bj::value Arithmetic(ExprOp op, const bj::value& l, const bj::value& r) {
+  if (!l.is_number() || !r.is_number()) return nullptr;
+  double x = l.to_number<double>(), y = r.to_number<double>();
+  switch (op) {
+    case ExprOp::kAdd:
+      return x + y;
+    case ExprOp::kSub:
+      return x - y;
+    case ExprOp::kMul:
+      return x * y;
+    case ExprOp::kDiv:
+      return y == 0 ? bj::value(nullptr) : bj::value(x / y);
+    default:
+      return y == 0 ? bj::value(nullptr) : bj::value(std::fmod(x, y));
+  }
+}
+
 bj::value EvalBinary(const Expr& e, const bj::object& row) {
   bj::value l = Evaluate(e.children[0], row);
   bj::value r = Evaluate(e.children[1], row);
   switch (e.op) {
+    case ExprOp::kAdd:
+    case ExprOp::kSub:
+    case ExprOp::kMul:
+    case ExprOp::kDiv:
+    case ExprOp::kMod:
+      return Arithmetic(e.op, l, r);
     case ExprOp::kIn: {
       if (l.is_null() || !r.is_array()) return nullptr;
       const bj::array& a = r.get_array();
@@ -211,6 +271,12 @@ bj::value EvalBinary(const Expr& e, const bj::object& row) {
 
 }  // namespace
 
+bool ContainsAggregate(const Expr& e) {
+  if (e.op == ExprOp::kFunction && IsAggregateFunction(e.function)) return true;
+  return std::any_of(e.children.begin(), e.children.end(),
+                     [](const Expr& c) { return ContainsAggregate(c); });
+}
+
 bool IsRoot(const bj::object& row) {
   const bj::value* parents = row.if_contains("span_parents");
   return parents == nullptr || parents->is_null() ||
@@ -240,6 +306,13 @@ bj::value Evaluate(const Expr& e, const bj::object& row) {
       return Evaluate(e.children[0], row).is_null();
     case ExprOp::kIsNotNull:
       return !Evaluate(e.children[0], row).is_null();
+    case ExprOp::kFunction: {
+      if (IsAggregateFunction(e.function)) return nullptr;  // only meaningful over a group
+      std::vector<bj::value> args;
+      args.reserve(e.children.size());
+      for (const Expr& c : e.children) args.push_back(Evaluate(c, row));
+      return CallScalar(e.function, args);
+    }
     default:
       return EvalBinary(e, row);
   }

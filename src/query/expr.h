@@ -29,6 +29,12 @@ enum class ExprOp {
   kILike,
   kMatch,
   kIncludes,
+  kFunction,  // name in `function`, arguments in `children`
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kMod,
 };
 
 struct Expr {
@@ -36,7 +42,12 @@ struct Expr {
   std::vector<std::string> path;  // kIdent
   boost::json::value literal;     // kLiteral
   std::vector<Expr> children;     // operands, in order
+  std::string function;           // kFunction: lower-case name
 };
+
+// Aggregate functions are evaluated over groups (query/aggregate.cc), never per row.
+bool IsAggregateFunction(const std::string& name);
+bool ContainsAggregate(const Expr& expr);
 
 // Parses an AST node; errors name the offending op. Depth is bounded.
 StatusOr<Expr> ParseExpr(const boost::json::value& node);

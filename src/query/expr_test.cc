@@ -90,3 +90,55 @@ TEST(Expr, HostileInputIsRejected) {
 
 }  // namespace
 }  // namespace arbor::query
+
+namespace arbor::query {
+namespace {
+
+bj::value Eval1(std::string_view ast, std::string_view row = "{}") {
+  auto e = ParseExpr(json::Parse(ast).value());
+  EXPECT_TRUE(e.ok()) << e.status().ToString();
+  return Evaluate(*e, json::Parse(row)->as_object());
+}
+
+std::string Fn(const std::string& name, const std::string& args) {
+  return R"({"op":"function","name":{"op":"ident","name":[")" + name + R"("]},"args":[)" + args +
+         "]}";
+}
+
+std::string Lit(const std::string& json_value) {
+  return R"({"op":"literal","value":)" + json_value + "}";
+}
+
+TEST(Functions, ScalarsAndArithmetic) {
+  EXPECT_EQ(Eval1(Fn("lower", Lit(R"("AbC")"))), bj::value("abc"));
+  EXPECT_EQ(Eval1(Fn("upper", Lit(R"("AbC")"))), bj::value("ABC"));
+  EXPECT_EQ(Eval1(Fn("concat", Lit(R"("a")") + "," + Lit("1") + "," + Lit("null"))),
+            bj::value("a1"));
+  EXPECT_EQ(Eval1(Fn("coalesce", Lit("null") + "," + Lit("2"))).as_int64(), 2);
+  EXPECT_TRUE(Eval1(Fn("nullif", Lit("3") + "," + Lit("3"))).is_null());
+  EXPECT_EQ(Eval1(Fn("greatest", Lit("3") + "," + Lit("7") + "," + Lit("null"))).as_int64(), 7);
+  EXPECT_EQ(Eval1(Fn("least", Lit("3") + "," + Lit("7"))).as_int64(), 3);
+  EXPECT_EQ(Eval1(Fn("len", Lit(R"([1,2,3])"))).as_int64(), 3);
+  EXPECT_DOUBLE_EQ(Eval1(Fn("round", Lit("2.345") + "," + Lit("2"))).as_double(), 2.35);
+  EXPECT_DOUBLE_EQ(Eval1(Fn("to_number", Lit(R"("1.5")"))).as_double(), 1.5);
+  EXPECT_TRUE(Eval1(Fn("to_number", Lit(R"("x")"))).is_null());
+  EXPECT_EQ(Eval1(Fn("date_trunc", Lit(R"("hour")") + "," + Lit(R"("2026-03-04T05:06:07.5Z")"))),
+            bj::value("2026-03-04T05:00:00.000Z"));
+  EXPECT_EQ(
+      Eval1(Fn("date_trunc", Lit(R"("15 minutes")") + "," + Lit(R"("2026-03-04T05:36:07Z")"))),
+      bj::value("2026-03-04T05:30:00.000Z"));
+  EXPECT_EQ(
+      Eval1(Fn("date_trunc", Lit(R"("month")") + "," + Lit(R"("2026-03-04T05:36:07+02:00")"))),
+      bj::value("2026-03-01T00:00:00.000Z"));
+  const char* dur = R"({"op":"sub","left":{"op":"ident","name":["metrics","end"]},
+                        "right":{"op":"ident","name":["metrics","start"]}})";
+  EXPECT_DOUBLE_EQ(Eval1(dur, R"({"metrics":{"start":1.5,"end":4}})").as_double(), 2.5);
+  EXPECT_TRUE(Eval1(R"({"op":"div","left":{"op":"literal","value":1},
+                        "right":{"op":"literal","value":0}})")
+                  .is_null());
+  EXPECT_FALSE(ParseExpr(json::Parse(Fn("exec_shell", Lit("1"))).value()).ok());
+  EXPECT_TRUE(Eval1(Fn("count", "")).is_null());  // aggregates mean nothing on one row
+}
+
+}  // namespace
+}  // namespace arbor::query
