@@ -7,6 +7,7 @@
 
 #include "json/json.h"
 #include "query/functions.h"
+#include "query/tokenize.h"
 
 namespace arbor::query {
 namespace {
@@ -256,7 +257,7 @@ bj::value EvalBinary(const Expr& e, const bj::object& row) {
       if (l.is_null() || !r.is_string()) return false;
       std::string text;
       CollectText(l, text);
-      return Lower(text).find(Lower(r.get_string())) != std::string::npos;
+      return MatchTokens(Tokenize(text), r.get_string());
     }
     case ExprOp::kIncludes: {
       if (!l.is_array()) return false;
