@@ -4,13 +4,13 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-seconds=${FUZZ_SECONDS:-20}
+seconds=${FUZZ_SECONDS:-15}
 if [ ! -f build-fuzz/build.ninja ]; then
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DARBOR_FUZZ=ON > /dev/null
 fi
-cmake --build build-fuzz --target logs3_fuzzer wal_fuzzer btql_fuzzer
-for target in logs3 wal btql; do
+cmake --build build-fuzz --target logs3_fuzzer wal_fuzzer btql_fuzzer btql_text_fuzzer otlp_fuzzer
+for target in logs3 wal btql btql_text otlp; do
   work=$(mktemp -d)
   cp tests/fuzz/corpus/$target/* "$work/"
   echo "fuzzing $target for ${seconds}s"

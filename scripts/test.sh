@@ -29,3 +29,6 @@ tests/.venv/bin/python -m pytest -q tests/blackbox
 
 step "Braintrust SDK suites (JavaScript and Python)"
 tests/sdk/run.sh
+
+step "OpenTelemetry OTLP ingest (real OTel JS SDK)"
+tests/otel/run.sh

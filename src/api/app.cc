@@ -23,6 +23,7 @@ App::App(AppDeps deps) : deps_(std::move(deps)) {
   AddRestRoutes();
   AddDataRoutes();
   AddBlobRoutes();
+  AddOtelRoutes();
 }
 
 Response App::Handle(const Request& request) const {

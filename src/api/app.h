@@ -38,6 +38,7 @@ class App {
   void AddRestRoutes();
   void AddDataRoutes();
   void AddBlobRoutes();
+  void AddOtelRoutes();
 
   Response Dispatch(const Request& request) const;
 

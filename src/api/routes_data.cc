@@ -6,6 +6,7 @@
 #include "base/util.h"
 #include "ingest/xact.h"
 #include "json/json.h"
+#include "query/btql_text.h"
 
 namespace arbor::api {
 
@@ -152,17 +153,22 @@ void App::AddDataRoutes() {
                  if (!body.ok()) return Error(body.status());
                  const bj::value* q = body->if_contains("query");
                  if (q == nullptr) return Error(InvalidArgument("body needs 'query'"));
+                 // Text (pipe or SQL syntax) parses into the same AST the SDKs send.
+                 bj::object ast;
                  if (q->is_string()) {
-                   return Error(
-                       InvalidArgument("BTQL text queries are not supported yet; send the "
-                                       "JSON AST form"));
+                   auto parsed_text = query::ParseBtqlText(q->get_string());
+                   if (!parsed_text.ok()) return Error(parsed_text.status());
+                   ast = std::move(*parsed_text);
+                 } else if (q->is_object()) {
+                   ast = q->get_object();
+                 } else {
+                   return Error(InvalidArgument("'query' must be BTQL text or a JSON AST object"));
                  }
-                 if (!q->is_object()) return Error(InvalidArgument("'query' must be an object"));
                  auto fmt = OptString(*body, "fmt");
                  if (!fmt.ok() || (fmt->has_value() && **fmt != "json")) {
                    return Error(InvalidArgument("'fmt' must be \"json\""));
                  }
-                 auto parsed = query::ParseQueryAst(q->get_object());
+                 auto parsed = query::ParseQueryAst(ast);
                  if (!parsed.ok()) return Error(parsed.status());
                  auto version = VersionField(*body);
                  if (!version.ok()) return Error(version.status());

@@ -1,0 +1,884 @@
+#include "ingest/otlp.h"
+
+#include <zlib.h>
+
+#include <bit>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <utility>
+
+#include "base/util.h"
+#include "json/json.h"
+
+namespace arbor::ingest::otlp {
+
+namespace bj = boost::json;
+
+namespace {
+
+// ---------------------------------------------------------------------------------------
+// The decoded model, shared by both encodings. Ids are lower-case hex.
+
+struct Event {
+  std::string name;
+  bj::object attributes;
+};
+
+struct Span {
+  std::string trace_id;
+  std::string span_id;
+  std::string parent_span_id;
+  std::string name;
+  std::uint64_t start_ns = 0;
+  std::uint64_t end_ns = 0;
+  bj::object attributes;
+  std::vector<Event> events;
+  std::int64_t status_code = 0;  // 0 unset, 1 ok, 2 error
+  std::string status_message;
+};
+
+inline constexpr std::int64_t status_code_error = 2;
+inline constexpr std::size_t trace_id_bytes = 16;
+inline constexpr std::size_t span_id_bytes = 8;
+
+std::string Base64Encode(std::string_view in) {
+  static constexpr char table[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    std::uint32_t n =
+        (std::uint8_t(in[i]) << 16) | (std::uint8_t(in[i + 1]) << 8) | std::uint8_t(in[i + 2]);
+    for (int s = 18; s >= 0; s -= 6) out.push_back(table[(n >> s) & 63]);
+  }
+  if (std::size_t rest = in.size() - i; rest > 0) {
+    std::uint32_t n = std::uint8_t(in[i]) << 16;
+    if (rest == 2) n |= std::uint8_t(in[i + 1]) << 8;
+    out.push_back(table[(n >> 18) & 63]);
+    out.push_back(table[(n >> 12) & 63]);
+    out.push_back(rest == 2 ? table[(n >> 6) & 63] : '=');
+    out.push_back('=');
+  }
+  return out;
+}
+
+// Validates and normalizes an id. Empty stays empty (a root's parent); an all-zero id is
+// how some exporters spell "no parent", so it also becomes empty when `zero_is_empty`.
+StatusOr<std::string> NormalizeHexId(std::string_view hex, std::size_t bytes, const char* what,
+                                     bool zero_is_empty) {
+  if (hex.empty()) return std::string();
+  if (hex.size() != bytes * 2) {
+    return InvalidArgument(std::string(what) + " must be " + std::to_string(bytes) + " bytes (" +
+                           std::to_string(bytes * 2) + " hex digits)");
+  }
+  std::string out(hex);
+  bool all_zero = true;
+  for (char& c : out) {
+    if (!std::isxdigit(static_cast<unsigned char>(c))) {
+      return InvalidArgument(std::string(what) + " is not hex");
+    }
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    all_zero = all_zero && c == '0';
+  }
+  if (all_zero && zero_is_empty) return std::string();
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// Protobuf wire format.
+
+enum WireType : std::uint32_t { kVarint = 0, kFixed64 = 1, kLen = 2, kFixed32 = 5 };
+
+struct Field {
+  std::uint32_t number = 0;
+  std::uint32_t wire = 0;
+  std::uint64_t varint = 0;  // kVarint and the fixed types
+  std::string_view bytes;    // kLen
+};
+
+// Reads the fields of one message in order. Unknown fields are skipped by the callers, so
+// newer senders stay compatible; a truncated or impossible encoding is an error.
+class Reader {
+ public:
+  explicit Reader(std::string_view data) : data_(data) {}
+  bool done() const { return pos_ == data_.size(); }
+
+  Status Next(Field& f) {
+    std::uint64_t tag = 0;
+    RETURN_IF_ERROR(Varint(tag));
+    f.number = static_cast<std::uint32_t>(tag >> 3);
+    f.wire = static_cast<std::uint32_t>(tag & 7);
+    if (f.number == 0 || (tag >> 3) > 0x1FFFFFFF) return Bad("field number out of range");
+    switch (f.wire) {
+      case kVarint:
+        return Varint(f.varint);
+      case kFixed64:
+        return Fixed(8, f.varint);
+      case kFixed32:
+        return Fixed(4, f.varint);
+      case kLen: {
+        std::uint64_t n = 0;
+        RETURN_IF_ERROR(Varint(n));
+        if (n > data_.size() - pos_) return Bad("length-delimited field runs past the end");
+        f.bytes = data_.substr(pos_, n);
+        pos_ += n;
+        return Status::Ok();
+      }
+      default:
+        // Groups (3, 4) are not used by OTLP; 6 and 7 do not exist.
+        return Bad("unsupported wire type " + std::to_string(f.wire));
+    }
+  }
+
+ private:
+  Status Varint(std::uint64_t& out) {
+    out = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (pos_ == data_.size()) return Bad("truncated varint");
+      auto b = static_cast<std::uint8_t>(data_[pos_++]);
+      out |= std::uint64_t(b & 0x7F) << shift;
+      if ((b & 0x80) == 0) return Status::Ok();
+    }
+    return Bad("varint longer than 10 bytes");
+  }
+  Status Fixed(std::size_t n, std::uint64_t& out) {
+    if (n > data_.size() - pos_) return Bad("truncated fixed-width field");
+    out = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      out |= std::uint64_t(static_cast<std::uint8_t>(data_[pos_ + i])) << (8 * i);
+    }
+    pos_ += n;
+    return Status::Ok();
+  }
+  Status Bad(const std::string& what) const {
+    return InvalidArgument("malformed OTLP protobuf: " + what + " at byte " + std::to_string(pos_));
+  }
+
+  std::string_view data_;
+  std::size_t pos_ = 0;
+};
+
+Status WantWire(const Field& f, std::uint32_t wire, const char* message) {
+  if (f.wire == wire) return Status::Ok();
+  return InvalidArgument("malformed OTLP protobuf: " + std::string(message) + " field " +
+                         std::to_string(f.number) + " has wire type " + std::to_string(f.wire));
+}
+
+StatusOr<bj::value> PbAnyValue(std::string_view data, std::size_t depth);
+
+StatusOr<std::pair<std::string, bj::value>> PbKeyValue(std::string_view data, std::size_t depth) {
+  std::pair<std::string, bj::value> kv;
+  Reader r(data);
+  Field f;
+  while (!r.done()) {
+    RETURN_IF_ERROR(r.Next(f));
+    if (f.number == 1) {
+      RETURN_IF_ERROR(WantWire(f, kLen, "KeyValue"));
+      kv.first = std::string(f.bytes);
+    } else if (f.number == 2) {
+      RETURN_IF_ERROR(WantWire(f, kLen, "KeyValue"));
+      ASSIGN_OR_RETURN(kv.second, PbAnyValue(f.bytes, depth));
+    }
+  }
+  return kv;
+}
+
+// Adds the KeyValue in `data` to `out`; a repeated key keeps its last value.
+Status PbAddKeyValue(std::string_view data, std::size_t depth, bj::object& out) {
+  ASSIGN_OR_RETURN(auto kv, PbKeyValue(data, depth));
+  out[kv.first] = std::move(kv.second);
+  return Status::Ok();
+}
+
+// ArrayValue (values=1, AnyValue) or KeyValueList (values=1, KeyValue).
+StatusOr<bj::value> PbCollection(std::string_view data, std::size_t depth, bool key_values) {
+  bj::array arr;
+  bj::object obj;
+  Reader r(data);
+  Field f;
+  while (!r.done()) {
+    RETURN_IF_ERROR(r.Next(f));
+    if (f.number != 1) continue;
+    RETURN_IF_ERROR(WantWire(f, kLen, key_values ? "KeyValueList" : "ArrayValue"));
+    if (key_values) {
+      RETURN_IF_ERROR(PbAddKeyValue(f.bytes, depth, obj));
+    } else {
+      ASSIGN_OR_RETURN(bj::value v, PbAnyValue(f.bytes, depth));
+      arr.push_back(std::move(v));
+    }
+  }
+  if (key_values) return bj::value(std::move(obj));
+  return bj::value(std::move(arr));
+}
+
+StatusOr<bj::value> PbAnyValue(std::string_view data, std::size_t depth) {
+  if (depth >= value_depth_max) {
+    return InvalidArgument("OTLP attribute values nest deeper than " +
+                           std::to_string(value_depth_max));
+  }
+  bj::value out;  // an empty AnyValue is null
+  Reader r(data);
+  Field f;
+  while (!r.done()) {
+    RETURN_IF_ERROR(r.Next(f));
+    switch (f.number) {
+      case 1:  // string_value
+        RETURN_IF_ERROR(WantWire(f, kLen, "AnyValue"));
+        out = bj::string(f.bytes);
+        break;
+      case 2:  // bool_value
+        RETURN_IF_ERROR(WantWire(f, kVarint, "AnyValue"));
+        out = f.varint != 0;
+        break;
+      case 3:  // int_value (int64, two's complement varint)
+        RETURN_IF_ERROR(WantWire(f, kVarint, "AnyValue"));
+        out = static_cast<std::int64_t>(f.varint);
+        break;
+      case 4: {  // double_value
+        RETURN_IF_ERROR(WantWire(f, kFixed64, "AnyValue"));
+        double d = std::bit_cast<double>(f.varint);
+        // Row values must be finite JSON numbers; keep the others readable as text.
+        if (std::isfinite(d)) {
+          out = d;
+        } else {
+          out = std::isnan(d) ? "NaN" : (d > 0 ? "Infinity" : "-Infinity");
+        }
+        break;
+      }
+      case 5:    // array_value
+      case 6: {  // kvlist_value
+        RETURN_IF_ERROR(WantWire(f, kLen, "AnyValue"));
+        ASSIGN_OR_RETURN(out, PbCollection(f.bytes, depth + 1, f.number == 6));
+        break;
+      }
+      case 7:  // bytes_value: base64, as OTLP/JSON spells bytes
+        RETURN_IF_ERROR(WantWire(f, kLen, "AnyValue"));
+        out = bj::string(Base64Encode(f.bytes));
+        break;
+      default:
+        break;
+    }
+  }
+  return out;
+}
+
+StatusOr<Event> PbEvent(std::string_view data) {
+  Event e;
+  Reader r(data);
+  Field f;
+  while (!r.done()) {
+    RETURN_IF_ERROR(r.Next(f));
+    if (f.number == 2) {
+      RETURN_IF_ERROR(WantWire(f, kLen, "Event"));
+      e.name = std::string(f.bytes);
+    } else if (f.number == 3) {
+      RETURN_IF_ERROR(WantWire(f, kLen, "Event"));
+      RETURN_IF_ERROR(PbAddKeyValue(f.bytes, 0, e.attributes));
+    }
+  }
+  return e;
+}
+
+Status PbStatus(std::string_view data, Span& span) {
+  Reader r(data);
+  Field f;
+  while (!r.done()) {
+    RETURN_IF_ERROR(r.Next(f));
+    if (f.number == 2) {
+      RETURN_IF_ERROR(WantWire(f, kLen, "Status"));
+      span.status_message = std::string(f.bytes);
+    } else if (f.number == 3) {
+      RETURN_IF_ERROR(WantWire(f, kVarint, "Status"));
+      span.status_code = static_cast<std::int64_t>(f.varint);
+    }
+  }
+  return Status::Ok();
+}
+
+StatusOr<Span> PbSpan(std::string_view data) {
+  Span s;
+  std::string_view trace_id, span_id, parent_id;
+  Reader r(data);
+  Field f;
+  while (!r.done()) {
+    RETURN_IF_ERROR(r.Next(f));
+    switch (f.number) {
+      case 1:
+      case 2:
+      case 4:
+      case 5:
+      case 11:
+      case 15:
+        RETURN_IF_ERROR(WantWire(f, kLen, "Span"));
+        break;
+      case 7:
+      case 8:
+        RETURN_IF_ERROR(WantWire(f, kFixed64, "Span"));
+        break;
+      case 9:
+        RETURN_IF_ERROR(WantWire(f, kLen, "Span"));
+        break;
+      default:
+        continue;  // trace_state, kind, flags, links, dropped counts: not mapped
+    }
+    switch (f.number) {
+      case 1:
+        trace_id = f.bytes;
+        break;
+      case 2:
+        span_id = f.bytes;
+        break;
+      case 4:
+        parent_id = f.bytes;
+        break;
+      case 5:
+        s.name = std::string(f.bytes);
+        break;
+      case 7:
+        s.start_ns = f.varint;
+        break;
+      case 8:
+        s.end_ns = f.varint;
+        break;
+      case 9:
+        RETURN_IF_ERROR(PbAddKeyValue(f.bytes, 0, s.attributes));
+        break;
+      case 11: {
+        ASSIGN_OR_RETURN(Event e, PbEvent(f.bytes));
+        s.events.push_back(std::move(e));
+        break;
+      }
+      case 15:
+        RETURN_IF_ERROR(PbStatus(f.bytes, s));
+        break;
+    }
+  }
+  ASSIGN_OR_RETURN(s.trace_id,
+                   NormalizeHexId(HexEncode(trace_id), trace_id_bytes, "traceId", false));
+  ASSIGN_OR_RETURN(s.span_id, NormalizeHexId(HexEncode(span_id), span_id_bytes, "spanId", false));
+  ASSIGN_OR_RETURN(s.parent_span_id,
+                   NormalizeHexId(HexEncode(parent_id), span_id_bytes, "parentSpanId", true));
+  return s;
+}
+
+// Calls `each(span)` for every span of a ScopeSpans message.
+template <typename F>
+Status PbScopeSpans(std::string_view data, F&& each) {
+  Reader r(data);
+  Field f;
+  while (!r.done()) {
+    RETURN_IF_ERROR(r.Next(f));
+    if (f.number != 2) continue;  // scope (1) and schema_url (3) are not mapped
+    RETURN_IF_ERROR(WantWire(f, kLen, "ScopeSpans"));
+    ASSIGN_OR_RETURN(Span s, PbSpan(f.bytes));
+    RETURN_IF_ERROR(each(std::move(s)));
+  }
+  return Status::Ok();
+}
+
+template <typename F>
+Status PbRequest(std::string_view data, F&& each) {
+  Reader top(data);
+  Field rs;
+  while (!top.done()) {
+    RETURN_IF_ERROR(top.Next(rs));
+    if (rs.number != 1) continue;
+    RETURN_IF_ERROR(WantWire(rs, kLen, "ExportTraceServiceRequest"));
+    Reader r(rs.bytes);
+    Field f;
+    while (!r.done()) {
+      RETURN_IF_ERROR(r.Next(f));
+      if (f.number != 2) continue;  // resource (1) and schema_url (3) are not mapped
+      RETURN_IF_ERROR(WantWire(f, kLen, "ResourceSpans"));
+      RETURN_IF_ERROR(PbScopeSpans(f.bytes, each));
+    }
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------
+// OTLP/JSON: lowerCamelCase keys (the protobuf JSON mapping also allows the proto names),
+// ids as hex strings, 64-bit integers as decimal strings or numbers.
+
+const bj::value* JField(const bj::object& o, const char* camel, const char* snake) {
+  if (const bj::value* v = o.if_contains(camel)) return v;
+  return o.if_contains(snake);
+}
+
+StatusOr<const bj::array*> JArray(const bj::object& o, const char* camel, const char* snake,
+                                  const char* where) {
+  static const bj::array empty;
+  const bj::value* v = JField(o, camel, snake);
+  if (v == nullptr || v->is_null()) return &empty;
+  if (!v->is_array())
+    return InvalidArgument(std::string(where) + "." + camel + " must be an array");
+  return &v->get_array();
+}
+
+StatusOr<const bj::object*> JObject(const bj::value& v, const char* where) {
+  if (!v.is_object()) return InvalidArgument(std::string(where) + " must be an object");
+  return &v.get_object();
+}
+
+StatusOr<std::string> JString(const bj::object& o, const char* camel, const char* snake,
+                              const char* where) {
+  const bj::value* v = JField(o, camel, snake);
+  if (v == nullptr || v->is_null()) return std::string();
+  if (!v->is_string())
+    return InvalidArgument(std::string(where) + "." + camel + " must be a string");
+  return std::string(v->get_string());
+}
+
+// A uint64/int64 given as a number or a decimal string.
+template <typename Int>
+StatusOr<Int> JInteger(const bj::value* v, const char* what) {
+  if (v == nullptr || v->is_null()) return Int(0);
+  if (v->is_int64() || v->is_uint64()) {
+    boost::system::error_code ec;
+    Int out = v->to_number<Int>(ec);
+    if (!ec) return out;
+  } else if (v->is_string()) {
+    std::string_view s = v->get_string();
+    Int out = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    if (ec == std::errc() && end == s.data() + s.size() && !s.empty()) return out;
+  }
+  return InvalidArgument(std::string(what) + " must be an integer (number or decimal string)");
+}
+
+StatusOr<bj::value> JAnyValue(const bj::value& v, std::size_t depth);
+
+Status JAddKeyValues(const bj::array& kvs, std::size_t depth, bj::object& out) {
+  for (const bj::value& item : kvs) {
+    ASSIGN_OR_RETURN(const bj::object* kv, JObject(item, "an attribute"));
+    const bj::value* key = kv->if_contains("key");
+    if (key == nullptr || !key->is_string()) {
+      return InvalidArgument("an attribute needs a string 'key'");
+    }
+    const bj::value* value = kv->if_contains("value");
+    bj::value mapped;
+    if (value != nullptr) {
+      ASSIGN_OR_RETURN(mapped, JAnyValue(*value, depth));
+    }
+    out[key->get_string()] = std::move(mapped);
+  }
+  return Status::Ok();
+}
+
+StatusOr<bj::value> JAnyValue(const bj::value& v, std::size_t depth) {
+  if (depth >= value_depth_max) {
+    return InvalidArgument("OTLP attribute values nest deeper than " +
+                           std::to_string(value_depth_max));
+  }
+  if (v.is_null()) return bj::value();
+  ASSIGN_OR_RETURN(const bj::object* o, JObject(v, "an attribute value"));
+  if (const bj::value* s = JField(*o, "stringValue", "string_value")) {
+    if (!s->is_string()) return InvalidArgument("stringValue must be a string");
+    return *s;
+  }
+  if (const bj::value* b = JField(*o, "boolValue", "bool_value")) {
+    if (!b->is_bool()) return InvalidArgument("boolValue must be a boolean");
+    return *b;
+  }
+  if (const bj::value* i = JField(*o, "intValue", "int_value")) {
+    ASSIGN_OR_RETURN(std::int64_t n, JInteger<std::int64_t>(i, "intValue"));
+    return bj::value(n);
+  }
+  if (const bj::value* d = JField(*o, "doubleValue", "double_value")) {
+    if (d->is_number()) return bj::value(d->to_number<double>());
+    // The protobuf JSON mapping spells non-finite doubles as strings.
+    if (d->is_string()) return *d;
+    return InvalidArgument("doubleValue must be a number");
+  }
+  if (const bj::value* a = JField(*o, "arrayValue", "array_value")) {
+    ASSIGN_OR_RETURN(const bj::object* ao, JObject(*a, "arrayValue"));
+    ASSIGN_OR_RETURN(const bj::array* values, JArray(*ao, "values", "values", "arrayValue"));
+    bj::array out;
+    for (const bj::value& item : *values) {
+      ASSIGN_OR_RETURN(bj::value x, JAnyValue(item, depth + 1));
+      out.push_back(std::move(x));
+    }
+    return bj::value(std::move(out));
+  }
+  if (const bj::value* kl = JField(*o, "kvlistValue", "kvlist_value")) {
+    ASSIGN_OR_RETURN(const bj::object* ko, JObject(*kl, "kvlistValue"));
+    ASSIGN_OR_RETURN(const bj::array* values, JArray(*ko, "values", "values", "kvlistValue"));
+    bj::object out;
+    RETURN_IF_ERROR(JAddKeyValues(*values, depth + 1, out));
+    return bj::value(std::move(out));
+  }
+  if (const bj::value* by = JField(*o, "bytesValue", "bytes_value")) {
+    if (!by->is_string()) return InvalidArgument("bytesValue must be a base64 string");
+    return *by;
+  }
+  return bj::value();
+}
+
+// Status codes may be integers (the OTLP rule) or enum names (the protobuf JSON mapping).
+StatusOr<std::int64_t> JStatusCode(const bj::value* v) {
+  if (v != nullptr && v->is_string()) {
+    std::string_view s = v->get_string();
+    if (s == "STATUS_CODE_ERROR") return status_code_error;
+    if (s == "STATUS_CODE_OK") return 1;
+    if (s == "STATUS_CODE_UNSET") return 0;
+  }
+  return JInteger<std::int64_t>(v, "status.code");
+}
+
+StatusOr<Span> JSpan(const bj::value& v) {
+  ASSIGN_OR_RETURN(const bj::object* o, JObject(v, "a span"));
+  Span s;
+  ASSIGN_OR_RETURN(std::string trace_id, JString(*o, "traceId", "trace_id", "span"));
+  ASSIGN_OR_RETURN(std::string span_id, JString(*o, "spanId", "span_id", "span"));
+  ASSIGN_OR_RETURN(std::string parent, JString(*o, "parentSpanId", "parent_span_id", "span"));
+  ASSIGN_OR_RETURN(s.trace_id, NormalizeHexId(trace_id, trace_id_bytes, "traceId", false));
+  ASSIGN_OR_RETURN(s.span_id, NormalizeHexId(span_id, span_id_bytes, "spanId", false));
+  ASSIGN_OR_RETURN(s.parent_span_id, NormalizeHexId(parent, span_id_bytes, "parentSpanId", true));
+  ASSIGN_OR_RETURN(s.name, JString(*o, "name", "name", "span"));
+  ASSIGN_OR_RETURN(s.start_ns,
+                   JInteger<std::uint64_t>(JField(*o, "startTimeUnixNano", "start_time_unix_nano"),
+                                           "startTimeUnixNano"));
+  ASSIGN_OR_RETURN(s.end_ns,
+                   JInteger<std::uint64_t>(JField(*o, "endTimeUnixNano", "end_time_unix_nano"),
+                                           "endTimeUnixNano"));
+  ASSIGN_OR_RETURN(const bj::array* attrs, JArray(*o, "attributes", "attributes", "span"));
+  RETURN_IF_ERROR(JAddKeyValues(*attrs, 0, s.attributes));
+  ASSIGN_OR_RETURN(const bj::array* events, JArray(*o, "events", "events", "span"));
+  for (const bj::value& ev : *events) {
+    ASSIGN_OR_RETURN(const bj::object* eo, JObject(ev, "an event"));
+    Event e;
+    ASSIGN_OR_RETURN(e.name, JString(*eo, "name", "name", "event"));
+    ASSIGN_OR_RETURN(const bj::array* ea, JArray(*eo, "attributes", "attributes", "event"));
+    RETURN_IF_ERROR(JAddKeyValues(*ea, 0, e.attributes));
+    s.events.push_back(std::move(e));
+  }
+  if (const bj::value* st = o->if_contains("status"); st != nullptr && !st->is_null()) {
+    ASSIGN_OR_RETURN(const bj::object* so, JObject(*st, "span status"));
+    ASSIGN_OR_RETURN(s.status_code, JStatusCode(so->if_contains("code")));
+    ASSIGN_OR_RETURN(s.status_message, JString(*so, "message", "message", "status"));
+  }
+  return s;
+}
+
+template <typename F>
+Status JRequest(std::string_view text, F&& each) {
+  ASSIGN_OR_RETURN(bj::value doc, json::Parse(text));
+  ASSIGN_OR_RETURN(const bj::object* root, JObject(doc, "an OTLP/JSON body"));
+  ASSIGN_OR_RETURN(const bj::array* rss,
+                   JArray(*root, "resourceSpans", "resource_spans", "request"));
+  for (const bj::value& rs : *rss) {
+    ASSIGN_OR_RETURN(const bj::object* rso, JObject(rs, "resourceSpans[]"));
+    ASSIGN_OR_RETURN(const bj::array* sss,
+                     JArray(*rso, "scopeSpans", "scope_spans", "resourceSpans[]"));
+    for (const bj::value& ss : *sss) {
+      ASSIGN_OR_RETURN(const bj::object* sso, JObject(ss, "scopeSpans[]"));
+      ASSIGN_OR_RETURN(const bj::array* spans, JArray(*sso, "spans", "spans", "scopeSpans[]"));
+      for (const bj::value& sp : *spans) {
+        ASSIGN_OR_RETURN(Span s, JSpan(sp));
+        RETURN_IF_ERROR(each(std::move(s)));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------------------
+// Span → row (protocol §6).
+
+std::optional<bj::value> Take(bj::object& attrs, std::string_view key) {
+  auto it = attrs.find(key);
+  if (it == attrs.end()) return std::nullopt;
+  bj::value v = std::move(it->value());
+  attrs.erase(it);
+  return v;
+}
+
+// Parses a string attribute as JSON. Values that are not strings or not JSON yield nothing.
+std::optional<bj::value> AsJson(const bj::value& v) {
+  if (!v.is_string()) return std::nullopt;
+  auto parsed = json::Parse(v.get_string());
+  if (!parsed.ok()) return std::nullopt;
+  return std::move(*parsed);
+}
+
+// Takes a JSON-string attribute when it parses and `accept` likes it; otherwise the attribute
+// stays, and so ends up in metadata under its own key.
+template <typename Accept>
+std::optional<bj::value> TakeJson(bj::object& attrs, std::string_view key, Accept&& accept) {
+  const bj::value* v = attrs.if_contains(key);
+  if (v == nullptr) return std::nullopt;
+  std::optional<bj::value> parsed = AsJson(*v);
+  if (!parsed || !accept(*parsed)) return std::nullopt;
+  attrs.erase(key);
+  return parsed;
+}
+
+std::optional<bj::value> TakeJson(bj::object& attrs, std::string_view key) {
+  return TakeJson(attrs, key, [](const bj::value&) { return true; });
+}
+
+bool IsObject(const bj::value& v) { return v.is_object(); }
+
+// Scores and metrics must be maps of finite numbers (or null); logs3 validation insists.
+bool IsNumberMap(const bj::value& v) {
+  if (!v.is_object()) return false;
+  for (const auto& kv : v.get_object()) {
+    if (!kv.value().is_number() && !kv.value().is_null()) return false;
+  }
+  return true;
+}
+
+bool IsStringArray(const bj::value& v) {
+  if (!v.is_array()) return false;
+  for (const bj::value& x : v.get_array()) {
+    if (!x.is_string()) return false;
+  }
+  return true;
+}
+
+// GenAI message attributes: a JSON string (the convention), or already structured.
+std::optional<bj::value> TakeMessages(bj::object& attrs, std::string_view key) {
+  const bj::value* v = attrs.if_contains(key);
+  if (v == nullptr) return std::nullopt;
+  if (v->is_array() || v->is_object()) return Take(attrs, key);
+  if (auto parsed = TakeJson(attrs, key)) return parsed;
+  // gen_ai.prompt / gen_ai.completion are sometimes plain text.
+  if (v->is_string()) return Take(attrs, key);
+  return std::nullopt;
+}
+
+std::optional<double> NumberAttr(const bj::object& attrs, std::string_view key) {
+  const bj::value* v = attrs.if_contains(key);
+  if (v == nullptr) return std::nullopt;
+  if (v->is_number()) return v->to_number<double>();
+  if (v->is_string()) {  // some SDKs stringify counts
+    std::string_view s = v->get_string();
+    double d = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
+    if (ec == std::errc() && end == s.data() + s.size() && std::isfinite(d)) return d;
+  }
+  return std::nullopt;
+}
+
+std::optional<double> FirstNumber(const bj::object& attrs,
+                                  std::initializer_list<std::string_view> keys) {
+  for (std::string_view k : keys) {
+    if (auto d = NumberAttr(attrs, k)) return d;
+  }
+  return std::nullopt;
+}
+
+bool HasGenAi(const bj::object& attrs) {
+  for (const auto& kv : attrs) {
+    if (kv.key().starts_with("gen_ai.")) return true;
+  }
+  return false;
+}
+
+// A number that stays integral in JSON when it is one (token counts).
+bj::value Count(double d) {
+  if (d == static_cast<double>(static_cast<std::int64_t>(d))) {
+    return bj::value(static_cast<std::int64_t>(d));
+  }
+  return bj::value(d);
+}
+
+void MapGenAi(bj::object& attrs, bj::object& row, bj::object& metrics, bj::object& metadata) {
+  if (!row.contains("input")) {
+    auto in = TakeMessages(attrs, "gen_ai.input.messages");
+    if (!in) in = TakeMessages(attrs, "gen_ai.prompt");
+    if (in) row["input"] = std::move(*in);
+  }
+  if (!row.contains("output")) {
+    auto out = TakeMessages(attrs, "gen_ai.output.messages");
+    if (!out) out = TakeMessages(attrs, "gen_ai.completion");
+    if (out) row["output"] = std::move(*out);
+  }
+  // Usage and model stay in metadata under their own keys too: small, and handy to filter on.
+  auto prompt = FirstNumber(attrs, {"gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens"});
+  auto completion =
+      FirstNumber(attrs, {"gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens"});
+  if (prompt) metrics["prompt_tokens"] = Count(*prompt);
+  if (completion) metrics["completion_tokens"] = Count(*completion);
+  if (prompt || completion) metrics["tokens"] = Count(prompt.value_or(0) + completion.value_or(0));
+  for (const char* key : {"gen_ai.response.model", "gen_ai.request.model"}) {
+    const bj::value* m = attrs.if_contains(key);
+    if (m != nullptr && m->is_string()) {
+      metadata["model"] = *m;
+      break;
+    }
+  }
+}
+
+// The error of a span: the status message, else the first exception event.
+std::optional<std::string> SpanError(const Span& s) {
+  if (s.status_code != status_code_error) return std::nullopt;
+  if (!s.status_message.empty()) return s.status_message;
+  for (const Event& e : s.events) {
+    if (e.name != "exception") continue;
+    const bj::value* type = e.attributes.if_contains("exception.type");
+    const bj::value* msg = e.attributes.if_contains("exception.message");
+    std::string out;
+    if (type && type->is_string()) out = std::string(type->get_string());
+    if (msg && msg->is_string()) {
+      out += (out.empty() ? "" : ": ") + std::string(msg->get_string());
+    }
+    if (!out.empty()) return out;
+  }
+  return std::string("span status ERROR");
+}
+
+// Whole seconds and the fraction converted apart: a nanosecond count near 2^61 does not fit
+// a double exactly, and dividing it as a whole loses the microseconds.
+double Seconds(std::uint64_t ns) {
+  constexpr std::uint64_t ns_per_s = 1'000'000'000;
+  return static_cast<double>(ns / ns_per_s) + static_cast<double>(ns % ns_per_s) / 1e9;
+}
+
+SpanRow MapSpan(Span s) {
+  SpanRow out;
+  bj::object& row = out.row;
+  bj::object& attrs = s.attributes;
+  row["id"] = s.span_id;
+  row["span_id"] = s.span_id;
+  row["root_span_id"] = s.trace_id;
+  if (!s.parent_span_id.empty()) row["span_parents"] = bj::array{bj::value(s.parent_span_id)};
+  if (s.start_ns > 0) row["created"] = FormatIsoTime(static_cast<std::int64_t>(s.start_ns / 1000));
+
+  // Routing only: never stored.
+  if (auto p = Take(attrs, "braintrust.parent"); p && p->is_string()) {
+    out.parent = std::string(p->get_string());
+  }
+  (void)Take(attrs, "braintrust.org");
+  (void)Take(attrs, "braintrust.app_url");
+
+  const bool genai = HasGenAi(attrs);
+  bj::object metrics, metadata, span_attributes;
+  span_attributes["name"] = s.name;
+  span_attributes["type"] = genai ? "llm" : "task";
+  if (s.start_ns > 0) metrics["start"] = Seconds(s.start_ns);
+  if (s.end_ns > 0) metrics["end"] = Seconds(s.end_ns);
+
+  for (auto [attr, field] : {std::pair{"braintrust.input_json", "input"},
+                             {"braintrust.output_json", "output"},
+                             {"braintrust.expected_json", "expected"},
+                             {"braintrust.input", "input"},
+                             {"braintrust.output", "output"},
+                             {"braintrust.expected", "expected"}}) {
+    if (row.contains(field)) continue;
+    if (auto v = TakeJson(attrs, attr)) row[field] = std::move(*v);
+  }
+  if (genai) MapGenAi(attrs, row, metrics, metadata);
+
+  auto user_metadata = TakeJson(attrs, "braintrust.metadata", IsObject);
+  auto user_metrics = TakeJson(attrs, "braintrust.metrics", IsNumberMap);
+  auto user_span_attributes = TakeJson(attrs, "braintrust.span_attributes", IsObject);
+  if (auto scores = TakeJson(attrs, "braintrust.scores", IsNumberMap)) row["scores"] = *scores;
+  if (auto ctx = TakeJson(attrs, "braintrust.context_json", IsObject)) row["context"] = *ctx;
+  if (auto origin = TakeJson(attrs, "braintrust.origin", IsObject)) row["origin"] = *origin;
+  if (const bj::value* tags = attrs.if_contains("braintrust.tags")) {
+    if (IsStringArray(*tags)) {
+      row["tags"] = *Take(attrs, "braintrust.tags");
+    } else if (auto t = TakeJson(attrs, "braintrust.tags", IsStringArray)) {
+      row["tags"] = std::move(*t);
+    }
+  }
+  if (auto err = SpanError(s)) row["error"] = *err;
+
+  // Every attribute not consumed above stays visible, under its flat key. Explicit
+  // braintrust.* objects are applied last so they win over derived values.
+  for (auto& kv : attrs) metadata[kv.key()] = std::move(kv.value());
+  if (user_metadata) json::MergeInto(metadata, user_metadata->get_object(), {});
+  if (user_metrics) json::MergeInto(metrics, user_metrics->get_object(), {});
+  if (user_span_attributes) {
+    json::MergeInto(span_attributes, user_span_attributes->get_object(), {});
+  }
+  if (!metadata.empty()) row["metadata"] = std::move(metadata);
+  if (!metrics.empty()) row["metrics"] = std::move(metrics);
+  row["span_attributes"] = std::move(span_attributes);
+  return out;
+}
+
+}  // namespace
+
+StatusOr<std::string> Gunzip(std::string_view body) {
+  z_stream zs;
+  std::memset(&zs, 0, sizeof(zs));
+  // 16 + MAX_WBITS: gzip framing only (not raw deflate or zlib).
+  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) return Internal("zlib init failed");
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(body.data()));
+  zs.avail_in = static_cast<uInt>(body.size());
+  std::string out;
+  constexpr std::size_t chunk = 64 << 10;
+  int rc = Z_OK;
+  while (rc != Z_STREAM_END) {
+    if (out.size() >= inflated_bytes_max) {
+      inflateEnd(&zs);
+      return PayloadTooLarge("gzip body inflates beyond " + std::to_string(inflated_bytes_max) +
+                             " bytes");
+    }
+    std::size_t old = out.size();
+    out.resize(old + chunk);
+    zs.next_out = reinterpret_cast<Bytef*>(out.data() + old);
+    zs.avail_out = static_cast<uInt>(chunk);
+    rc = inflate(&zs, Z_NO_FLUSH);
+    out.resize(old + (chunk - zs.avail_out));
+    if (rc == Z_BUF_ERROR && zs.avail_in == 0) break;  // input ended before the stream did
+    if (rc != Z_OK && rc != Z_STREAM_END) break;
+  }
+  bool complete = rc == Z_STREAM_END && zs.avail_in == 0;
+  inflateEnd(&zs);
+  if (!complete) return InvalidArgument("gzip body is corrupt or truncated");
+  if (out.size() > inflated_bytes_max) {
+    return PayloadTooLarge("gzip body inflates beyond " + std::to_string(inflated_bytes_max) +
+                           " bytes");
+  }
+  return out;
+}
+
+StatusOr<std::vector<SpanRow>> DecodeTraces(std::string_view body, Encoding encoding) {
+  std::vector<SpanRow> rows;
+  auto each = [&rows](Span s) -> Status {
+    if (rows.size() >= spans_max) {
+      return PayloadTooLarge("at most " + std::to_string(spans_max) + " spans per request");
+    }
+    if (s.trace_id.empty() || s.span_id.empty()) {
+      // What an OTLP logs or metrics export posted here decodes to (shared field numbers).
+      return InvalidArgument("every span needs a traceId and a spanId");
+    }
+    rows.push_back(MapSpan(std::move(s)));
+    return Status::Ok();
+  };
+  if (encoding == Encoding::kJson) {
+    RETURN_IF_ERROR(JRequest(body, each));
+  } else {
+    RETURN_IF_ERROR(PbRequest(body, each));
+  }
+  return rows;
+}
+
+StatusOr<Parent> ParseParent(std::string_view text) {
+  static constexpr std::pair<std::string_view, ParentKind> prefixes[] = {
+      {"project_id:", ParentKind::kProjectId},
+      {"project_name:", ParentKind::kProjectName},
+      {"experiment_id:", ParentKind::kExperimentId},
+  };
+  for (const auto& [prefix, kind] : prefixes) {
+    if (!text.starts_with(prefix)) continue;
+    Parent p{kind, std::string(text.substr(prefix.size()))};
+    if (p.value.empty()) return InvalidArgument("parent '" + std::string(text) + "' has no value");
+    if (kind != ParentKind::kProjectName && !LooksLikeUuid(p.value)) {
+      return InvalidArgument("parent '" + std::string(text) + "' does not hold a UUID");
+    }
+    return p;
+  }
+  return InvalidArgument("unsupported parent '" + std::string(text.substr(0, 200)) +
+                         "': use project_id:<uuid>, project_name:<name> or experiment_id:<uuid>");
+}
+
+}  // namespace arbor::ingest::otlp

@@ -1,0 +1,54 @@
+// OpenTelemetry trace ingest (protocol §6): decodes an OTLP ExportTraceServiceRequest, in
+// OTLP/JSON or OTLP/protobuf, and maps each span to a logs3-style row. Pure functions: bytes
+// in, rows out; routing to an object and the write itself belong to the caller.
+//
+// The protobuf decoder is hand-written against the wire format (field numbers from
+// opentelemetry-proto trace/v1, common/v1, resource/v1) so no generated code is needed.
+#pragma once
+
+#include <boost/json.hpp>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/limits.h"
+#include "base/status.h"
+
+namespace arbor::ingest::otlp {
+
+// A gzip body may not inflate beyond this: the server's body limit bounds what is sent, this
+// bounds what a small compressed body can turn into (zip bombs).
+inline constexpr std::size_t inflated_bytes_max = limits::request_body_bytes_max;
+// Nesting of AnyValue arrays and key-value lists; the decoder recurses on them.
+inline constexpr std::size_t value_depth_max = 32;
+// Spans in one request: each becomes a row of one atomic write.
+inline constexpr std::size_t spans_max = limits::logs3_rows_max;
+
+enum class Encoding { kJson, kProtobuf };
+
+// Inflates a gzip stream; errors on corrupt or truncated input and past inflated_bytes_max.
+StatusOr<std::string> Gunzip(std::string_view body);
+
+struct SpanRow {
+  // The span's own `braintrust.parent` attribute ("project_id:..."); empty when absent, in
+  // which case the request's x-bt-parent header routes it.
+  std::string parent;
+  // A logs3 row without routing fields: id, span_id, root_span_id, span_parents,
+  // span_attributes, metrics, input/output/expected, metadata, ...
+  boost::json::object row;
+};
+
+// Decodes a whole request. Any malformed span rejects the request: nothing partial.
+StatusOr<std::vector<SpanRow>> DecodeTraces(std::string_view body, Encoding encoding);
+
+// An x-bt-parent value (or braintrust.parent attribute) in one of the plain forms.
+enum class ParentKind { kProjectId, kProjectName, kExperimentId };
+struct Parent {
+  ParentKind kind = ParentKind::kProjectId;
+  std::string value;
+};
+// Parses "project_id:<uuid>", "project_name:<name>" or "experiment_id:<uuid>".
+StatusOr<Parent> ParseParent(std::string_view text);
+
+}  // namespace arbor::ingest::otlp

@@ -1,0 +1,38 @@
+// Fuzzes OTLP trace decoding. The first byte picks the encoding (and gzip); the rest is the
+// body. Whatever decodes must map to rows that logs3 validation accepts once routed, since
+// the HTTP route writes them through the same path.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "base/status.h"
+#include "ingest/otlp.h"
+#include "ingest/rows.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  namespace otlp = arbor::ingest::otlp;
+  if (size == 0) return 0;
+  const std::uint8_t mode = data[0];
+  std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
+  std::string inflated;
+  if (mode & 2) {
+    auto out = otlp::Gunzip(body);
+    if (!out.ok()) return 0;
+    inflated = std::move(*out);
+    body = inflated;
+  }
+  auto encoding = (mode & 1) ? otlp::Encoding::kJson : otlp::Encoding::kProtobuf;
+  auto spans = otlp::DecodeTraces(body, encoding);
+  if (!spans.ok()) return 0;
+  boost::json::array rows;
+  for (auto& s : *spans) {
+    ARBOR_CHECK(s.row.at("id").is_string() && s.row.at("root_span_id").is_string());
+    if (!s.parent.empty()) (void)otlp::ParseParent(s.parent);
+    s.row["project_id"] = "00000000-0000-4000-8000-000000000000";
+    s.row["log_id"] = "g";
+    rows.push_back(std::move(s.row));
+  }
+  auto parsed = arbor::ingest::ParseRows(std::move(rows));
+  ARBOR_CHECK(parsed.ok());
+  return 0;
+}

@@ -1,0 +1,805 @@
+#include "query/btql_text.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace arbor::query {
+namespace {
+
+namespace bj = boost::json;
+
+// Object ids in one `from` (ParseQueryAst enforces the same bound).
+inline constexpr std::size_t source_ids_max = 100;
+// How much of a token an error message quotes.
+inline constexpr std::size_t error_token_chars_max = 40;
+
+// ---------------------------------------------------------------------------------------------
+// Tokens
+
+enum class TokenKind {
+  kWord,         // bare identifier or keyword, as written
+  kQuotedIdent,  // "..." or `...`, unescaped
+  kString,       // '...', unescaped
+  kNumber,       // as written
+  kPunct,        // operator or punctuation symbol
+  kEnd,
+};
+
+struct Token {
+  TokenKind kind = TokenKind::kEnd;
+  std::string text;
+  int line = 1;
+  int column = 1;
+  bool starts_line = false;  // first token on its line: where a pipe clause may begin
+};
+
+Status ErrorAt(int line, int column, const std::string& message) {
+  return InvalidArgument("line " + std::to_string(line) + ", column " + std::to_string(column) +
+                         ": " + message);
+}
+
+Status ErrorAt(const Token& t, const std::string& message) {
+  return ErrorAt(t.line, t.column, message);
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::string Clip(std::string_view s) {
+  if (s.size() <= error_token_chars_max) return std::string(s);
+  return std::string(s.substr(0, error_token_chars_max)) + "...";
+}
+
+// How an error message names a token.
+std::string Describe(const Token& t) {
+  switch (t.kind) {
+    case TokenKind::kEnd:
+      return "the end of the query";
+    case TokenKind::kString:
+      return "the string '" + Clip(t.text) + "'";
+    case TokenKind::kNumber:
+      return "the number " + Clip(t.text);
+    default:
+      return "'" + Clip(t.text) + "'";
+  }
+}
+
+bool IsWordStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
+bool IsWordChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+bool IsDigit(char c) { return std::isdigit(static_cast<unsigned char>(c)); }
+
+// Longest match first.
+constexpr std::array<std::string_view, 6> kTwoCharPuncts = {"!=", "<>", "<=", ">=", "=>", "=="};
+constexpr std::string_view kOneCharPuncts = "(),.[]|:*=<>+-/%;";
+
+class Lexer {
+ public:
+  explicit Lexer(std::string_view text) : text_(text) {}
+
+  StatusOr<std::vector<Token>> Run() {
+    std::vector<Token> tokens;
+    while (true) {
+      SkipSpaceAndComments();
+      if (tokens.size() >= btql_text_tokens_max) {
+        return ErrorAt(
+            line_, column_,
+            "the query has more than " + std::to_string(btql_text_tokens_max) + " tokens");
+      }
+      ASSIGN_OR_RETURN(Token t, Next());
+      bool end = t.kind == TokenKind::kEnd;
+      tokens.push_back(std::move(t));
+      if (end) return tokens;
+    }
+  }
+
+ private:
+  char Peek(std::size_t ahead = 0) const {
+    return pos_ + ahead < text_.size() ? text_[pos_ + ahead] : '\0';
+  }
+  bool AtEnd() const { return pos_ >= text_.size(); }
+
+  void Advance() {
+    if (text_[pos_] == '\n') {
+      ++line_;
+      column_ = 1;
+      line_start_ = true;
+    } else {
+      ++column_;
+    }
+    ++pos_;
+  }
+
+  void SkipSpaceAndComments() {
+    while (!AtEnd()) {
+      if (std::isspace(static_cast<unsigned char>(Peek()))) {
+        Advance();
+      } else if (Peek() == '-' && Peek(1) == '-') {  // SQL line comment
+        while (!AtEnd() && Peek() != '\n') Advance();
+      } else {
+        return;
+      }
+    }
+  }
+
+  StatusOr<Token> Next() {
+    Token t{.line = line_, .column = column_, .starts_line = line_start_};
+    line_start_ = false;
+    if (AtEnd()) return t;
+    char c = Peek();
+    if (c == '\'' || c == '"' || c == '`') {
+      RETURN_IF_ERROR(LexQuoted(t));
+    } else if (IsDigit(c)) {
+      RETURN_IF_ERROR(LexNumber(t));
+    } else if (IsWordStart(c)) {
+      t.kind = TokenKind::kWord;
+      while (!AtEnd() && IsWordChar(Peek())) Take(t.text);
+    } else {
+      RETURN_IF_ERROR(LexPunct(t));
+    }
+    return t;
+  }
+
+  void Take(std::string& out) {
+    out.push_back(Peek());
+    Advance();
+  }
+
+  // A doubled quote inside stands for one quote character (SQL style).
+  Status LexQuoted(Token& t) {
+    char quote = Peek();
+    t.kind = quote == '\'' ? TokenKind::kString : TokenKind::kQuotedIdent;
+    Advance();
+    while (true) {
+      if (AtEnd()) {
+        const char* what = quote == '\'' ? "string" : "quoted name";
+        return ErrorAt(t, std::string("unterminated ") + what + ": the " + quote +
+                              " opened here is never closed");
+      }
+      if (Peek() == quote) {
+        Advance();
+        if (Peek() != quote) return Status::Ok();
+      }
+      Take(t.text);
+    }
+  }
+
+  Status LexNumber(Token& t) {
+    t.kind = TokenKind::kNumber;
+    while (IsDigit(Peek())) Take(t.text);
+    if (Peek() == '.' && IsDigit(Peek(1))) {
+      Take(t.text);
+      while (IsDigit(Peek())) Take(t.text);
+    }
+    if ((Peek() == 'e' || Peek() == 'E') &&
+        (IsDigit(Peek(1)) || ((Peek(1) == '+' || Peek(1) == '-') && IsDigit(Peek(2))))) {
+      Take(t.text);
+      Take(t.text);
+      while (IsDigit(Peek())) Take(t.text);
+    }
+    if (IsWordChar(Peek())) {
+      while (!AtEnd() && IsWordChar(Peek())) Take(t.text);
+      return ErrorAt(t, "malformed number '" + Clip(t.text) +
+                            "' (names may not start with a digit; quote them as \"...\")");
+    }
+    return Status::Ok();
+  }
+
+  Status LexPunct(Token& t) {
+    t.kind = TokenKind::kPunct;
+    std::string_view rest = text_.substr(pos_);
+    for (std::string_view p : kTwoCharPuncts) {
+      if (rest.substr(0, 2) == p) {
+        Take(t.text);
+        Take(t.text);
+        return Status::Ok();
+      }
+    }
+    char c = Peek();
+    if (kOneCharPuncts.find(c) != std::string_view::npos) {
+      Take(t.text);
+      return Status::Ok();
+    }
+    if (std::isprint(static_cast<unsigned char>(c))) {
+      return ErrorAt(t, std::string("unexpected character '") + c + "'");
+    }
+    static constexpr char kHex[] = "0123456789abcdef";
+    auto byte = static_cast<unsigned char>(c);
+    return ErrorAt(t, std::string("unexpected byte 0x") + kHex[byte >> 4] + kHex[byte & 15] +
+                          " (quote names that are not plain ASCII as \"...\")");
+  }
+
+  std::string_view text_;
+  std::size_t pos_ = 0;
+  int line_ = 1;
+  int column_ = 1;
+  bool line_start_ = true;
+};
+
+// ---------------------------------------------------------------------------------------------
+// AST nodes, shaped exactly as the SDKs send them (protocol §4.1).
+
+bj::object Node(std::string_view op) {
+  bj::object o;
+  o["op"] = op;
+  return o;
+}
+
+bj::object Literal(bj::value v) {
+  bj::object o = Node("literal");
+  o["value"] = std::move(v);
+  return o;
+}
+
+bj::object Binary(std::string_view op, bj::object left, bj::object right) {
+  bj::object o = Node(op);
+  o["left"] = std::move(left);
+  o["right"] = std::move(right);
+  return o;
+}
+
+bj::object Unary(std::string_view op, bj::object expr) {
+  bj::object o = Node(op);
+  o["expr"] = std::move(expr);
+  return o;
+}
+
+// Integers stay integers (limits, ids, indices); anything with '.' or an exponent is a double.
+StatusOr<bj::value> ParseNumber(const Token& at, const std::string& text) {
+  const char* first = text.data();
+  const char* last = text.data() + text.size();
+  if (text.find_first_of(".eE") == std::string::npos) {
+    std::int64_t i = 0;
+    auto [end, ec] = std::from_chars(first, last, i);
+    if (ec == std::errc() && end == last) return bj::value(i);
+  }
+  double d = 0;
+  auto [end, ec] = std::from_chars(first, last, d);
+  if (ec != std::errc() || end != last) {
+    return ErrorAt(at, "the number " + Clip(text) + " is out of range");
+  }
+  return bj::value(d);
+}
+
+// Words that cannot start an expression: operators and clause keywords. Quoting makes them names.
+bool IsReserved(const std::string& lower) {
+  static constexpr std::array<std::string_view, 22> kReserved = {
+      "and",      "or",       "not",   "is",    "in",     "like",   "ilike", "match",
+      "includes", "contains", "as",    "asc",   "desc",   "select", "from",  "where",
+      "order",    "by",       "limit", "group", "having", "between"};
+  return std::find(kReserved.begin(), kReserved.end(), lower) != kReserved.end();
+}
+
+bool IsShapeWord(const std::string& lower) {
+  return lower == "spans" || lower == "traces" || lower == "summary";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parser: recursive descent over the tokens. Precedence, loosest first:
+// OR < AND < NOT < comparison (= != <> < <= > >= IS LIKE ILIKE IN MATCH INCLUDES CONTAINS).
+
+class Parser {
+ public:
+  explicit Parser(std::vector<Token> tokens) : tokens_(std::move(tokens)) {}
+
+  StatusOr<bj::object> Run() {
+    const Token& first = Peek();
+    if (first.kind == TokenKind::kEnd) return ErrorAt(first, "the query is empty");
+    if (IsWord(first, "select") && !IsPunct(Peek(1), ":")) return ParseSql();
+    if (first.kind == TokenKind::kWord && IsPunct(Peek(1), ":")) return ParsePipe();
+    return ErrorAt(first,
+                   "expected a clause such as 'select:' or 'from:', or a SQL query "
+                   "starting with SELECT; found " +
+                       Describe(first));
+  }
+
+ private:
+  // --- token access ---
+
+  const Token& Peek(std::size_t ahead = 0) const {
+    return tokens_[std::min(pos_ + ahead, tokens_.size() - 1)];  // the last token is kEnd
+  }
+  const Token& Take() {
+    const Token& t = Peek();
+    if (t.kind != TokenKind::kEnd) ++pos_;
+    return t;
+  }
+  static bool IsWord(const Token& t, std::string_view lower) {
+    return t.kind == TokenKind::kWord && Lower(t.text) == lower;
+  }
+  static bool IsPunct(const Token& t, std::string_view p) {
+    return t.kind == TokenKind::kPunct && t.text == p;
+  }
+  bool AcceptWord(std::string_view lower) {
+    if (!IsWord(Peek(), lower)) return false;
+    Take();
+    return true;
+  }
+  bool AcceptPunct(std::string_view p) {
+    if (!IsPunct(Peek(), p)) return false;
+    Take();
+    return true;
+  }
+  Status ExpectPunct(std::string_view p, const std::string& context) {
+    if (AcceptPunct(p)) return Status::Ok();
+    return ErrorAt(Peek(),
+                   "expected '" + std::string(p) + "' " + context + ", found " + Describe(Peek()));
+  }
+  // The previous token as an error message names it; "filter:" rather than ":".
+  std::string PreviousText() const {
+    if (pos_ == 0) return "the start";
+    const Token& prev = tokens_[pos_ - 1];
+    if (IsPunct(prev, ":") && pos_ >= 2) return "'" + Clip(tokens_[pos_ - 2].text) + ":'";
+    return "'" + Clip(prev.text) + "'";
+  }
+
+  // --- pipe syntax ---
+
+  StatusOr<bj::object> ParsePipe() {
+    bj::object ast;
+    bool first = true;
+    std::string previous_clause;
+    while (Peek().kind != TokenKind::kEnd) {
+      if (!first && !AcceptPunct("|") && !Peek().starts_line) {
+        return ErrorAt(Peek(), "unexpected " + Describe(Peek()) + " after the '" + previous_clause +
+                                   ":' clause; put each clause on its own line or separate "
+                                   "clauses with '|'");
+      }
+      first = false;
+      ASSIGN_OR_RETURN(previous_clause, ParseClause(ast));
+    }
+    return FinishPipe(ast);
+  }
+
+  // The `from:` clause is mandatory; `select:` defaults to star as the SDKs send it.
+  StatusOr<bj::object> FinishPipe(bj::object& ast) {
+    if (!ast.contains("from")) {
+      return ErrorAt(tokens_.front(),
+                     "the query has no 'from:' clause (for example "
+                     "\"from: experiment('<id>')\")");
+    }
+    if (!ast.contains("select")) ast["select"] = bj::array{Node("star")};
+    return std::move(ast);
+  }
+
+  // Parses `name: value` into ast[name]; returns the clause name.
+  StatusOr<std::string> ParseClause(bj::object& ast) {
+    const Token& name_tok = Take();
+    if (name_tok.kind != TokenKind::kWord || !IsPunct(Peek(), ":")) {
+      return ErrorAt(name_tok, "expected a clause such as 'filter:', found " + Describe(name_tok));
+    }
+    Take();  // ':'
+    std::string name = Lower(name_tok.text);
+    static constexpr std::array<std::string_view, 6> kUnsupported = {"dimensions", "measures",
+                                                                     "pivot", "unpivot", "sample"};
+    if (std::find(kUnsupported.begin(), kUnsupported.end(), name) != kUnsupported.end()) {
+      return ErrorAt(name_tok, "the '" + name + ":' clause is not supported yet");
+    }
+    if (ast.contains(name)) return ErrorAt(name_tok, "the '" + name + ":' clause appears twice");
+    ASSIGN_OR_RETURN(bj::value value, ParseClauseValue(name_tok, name));
+    ast[name] = std::move(value);
+    return name;
+  }
+
+  StatusOr<bj::value> ParseClauseValue(const Token& name_tok, const std::string& name) {
+    if (name == "select") return Wrap(ParseSelectList());
+    if (name == "from") return Wrap(ParseSource());
+    if (name == "filter") return Wrap(ParseExpression());
+    if (name == "sort") return Wrap(ParseSortList());
+    if (name == "limit") return ParseCount("limit:", "limit");
+    if (name == "preview_length") return ParseCount("preview_length:", "preview length");
+    if (name == "cursor") return ParseCursor();
+    return ErrorAt(name_tok,
+                   "unknown clause '" + Clip(name_tok.text) +
+                       ":'; expected select, from, filter, sort, limit, cursor or preview_length");
+  }
+
+  template <typename T>
+  static StatusOr<bj::value> Wrap(StatusOr<T> v) {
+    if (!v.ok()) return v.status();
+    return bj::value(std::move(v).value());
+  }
+
+  StatusOr<bj::value> ParseCursor() {
+    const Token& t = Take();
+    if (t.kind == TokenKind::kString) return bj::value(t.text);
+    if (IsWord(t, "null")) return bj::value(nullptr);
+    return ErrorAt(t, "expected a quoted cursor string after 'cursor:', found " + Describe(t));
+  }
+
+  // --- SQL syntax ---
+
+  StatusOr<bj::object> ParseSql() {
+    bj::object ast;
+    Take();  // SELECT
+    ASSIGN_OR_RETURN(ast["select"], Wrap(ParseSelectList()));
+    if (!AcceptWord("from")) {
+      return ErrorAt(Peek(), "expected FROM after the select list, found " + Describe(Peek()));
+    }
+    ASSIGN_OR_RETURN(ast["from"], Wrap(ParseSource()));
+    if (AcceptWord("where")) {
+      ASSIGN_OR_RETURN(ast["filter"], Wrap(ParseExpression()));
+    }
+    if (IsWord(Peek(), "group") || IsWord(Peek(), "having")) {
+      return ErrorAt(Peek(), Clip(Peek().text) + " is not supported yet");
+    }
+    if (AcceptWord("order")) {
+      if (!AcceptWord("by")) return ErrorAt(Peek(), "expected BY after ORDER");
+      ASSIGN_OR_RETURN(ast["sort"], Wrap(ParseSortList()));
+    }
+    if (AcceptWord("limit")) {
+      ASSIGN_OR_RETURN(ast["limit"], ParseCount("LIMIT", "limit"));
+    }
+    AcceptPunct(";");
+    if (Peek().kind != TokenKind::kEnd) {
+      return ErrorAt(Peek(), "unexpected " + Describe(Peek()) + " after the end of the query");
+    }
+    return ast;
+  }
+
+  // --- clause bodies shared by both syntaxes ---
+
+  StatusOr<bj::array> ParseSelectList() {
+    bj::array items;
+    do {
+      if (AcceptPunct("*")) {
+        items.push_back(Node("star"));
+        continue;
+      }
+      const Token& start = Peek();
+      ASSIGN_OR_RETURN(bj::object expr, ParseExpression());
+      ASSIGN_OR_RETURN(std::string alias, ParseAlias(start, expr));
+      bj::object item;
+      item["expr"] = std::move(expr);
+      item["alias"] = std::move(alias);
+      items.push_back(std::move(item));
+    } while (AcceptPunct(","));
+    return items;
+  }
+
+  // `AS name`, else the last field name of a plain identifier (as SQL names `t.col` "col").
+  StatusOr<std::string> ParseAlias(const Token& start, const bj::object& expr) {
+    if (AcceptWord("as")) {
+      const Token& t = Take();
+      if (t.kind == TokenKind::kWord || t.kind == TokenKind::kQuotedIdent ||
+          t.kind == TokenKind::kString) {
+        return t.text;
+      }
+      return ErrorAt(t, "expected a column name after AS, found " + Describe(t));
+    }
+    if (expr.at("op").as_string() == "ident") {
+      const bj::array& name = expr.at("name").get_array();
+      if (name.back().is_string()) return std::string(name.back().get_string());
+    }
+    return ErrorAt(start, "name this selected expression with AS (for example \"... AS x\")");
+  }
+
+  // `experiment('a', 'b') [spans|traces|summary]` or `project_logs('a', shape => 'traces')`.
+  StatusOr<bj::object> ParseSource() {
+    const Token& name_tok = Take();
+    std::string name = Lower(name_tok.text);
+    if (name_tok.kind != TokenKind::kWord ||
+        (name != "experiment" && name != "dataset" && name != "project_logs" &&
+         name != "playground_logs")) {
+      return ErrorAt(name_tok,
+                     "expected a source such as experiment('<id>'), dataset('<id>') "
+                     "or project_logs('<id>'), found " +
+                         Describe(name_tok));
+    }
+    RETURN_IF_ERROR(ExpectPunct("(", "after '" + name + "'"));
+    bj::object from = Node("function");
+    from["name"] = bj::object{{"op", "ident"}, {"name", bj::array{bj::value(name)}}};
+    ASSIGN_OR_RETURN(from["args"], Wrap(ParseSourceArgs(from)));
+    if (Peek().kind == TokenKind::kWord && IsShapeWord(Lower(Peek().text))) {
+      RETURN_IF_ERROR(SetShape(Peek(), from, Lower(Peek().text)));
+      Take();
+    }
+    return from;
+  }
+
+  // Named arguments may sit anywhere in the list; at least one id is required.
+  StatusOr<bj::array> ParseSourceArgs(bj::object& from) {
+    bj::array args;
+    do {
+      const Token& t = Take();
+      if (t.kind == TokenKind::kWord && IsPunct(Peek(), "=>")) {
+        Take();
+        RETURN_IF_ERROR(ParseNamedSourceArg(t, from));
+      } else if (t.kind == TokenKind::kString && !t.text.empty()) {
+        if (args.size() == source_ids_max) {
+          return ErrorAt(t, "a source takes at most " + std::to_string(source_ids_max) + " ids");
+        }
+        args.push_back(Literal(bj::value(t.text)));
+      } else {
+        return ErrorAt(t, "expected a quoted object id such as '<id>', found " + Describe(t));
+      }
+    } while (AcceptPunct(","));
+    RETURN_IF_ERROR(ExpectPunct(")", "to close the source arguments"));
+    if (args.empty()) return ErrorAt(tokens_[pos_ - 1], "the source needs a quoted object id");
+    return args;
+  }
+
+  Status ParseNamedSourceArg(const Token& arg, bj::object& from) {
+    if (Lower(arg.text) != "shape") {
+      return ErrorAt(arg, "unknown source argument '" + Clip(arg.text) +
+                              "'; only shape => is "
+                              "supported");
+    }
+    const Token& v = Take();
+    if (v.kind != TokenKind::kString || !IsShapeWord(Lower(v.text))) {
+      return ErrorAt(v, "shape must be 'spans', 'traces' or 'summary', found " + Describe(v));
+    }
+    return SetShape(v, from, Lower(v.text));
+  }
+
+  static Status SetShape(const Token& at, bj::object& from, const std::string& shape) {
+    if (from.contains("shape")) return ErrorAt(at, "the source's shape is given twice");
+    from["shape"] = shape;
+    return Status::Ok();
+  }
+
+  StatusOr<bj::array> ParseSortList() {
+    bj::array items;
+    do {
+      ASSIGN_OR_RETURN(bj::object expr, ParseExpression());
+      std::string dir = "asc";
+      if (AcceptWord("desc")) {
+        dir = "desc";
+      } else {
+        AcceptWord("asc");
+      }
+      items.push_back(bj::object{{"expr", std::move(expr)}, {"dir", dir}});
+    } while (AcceptPunct(","));
+    return items;
+  }
+
+  // A non-negative integer after `clause` (LIMIT, limit:, preview_length:).
+  StatusOr<bj::value> ParseCount(const std::string& clause, const std::string& what) {
+    const Token& t = Take();
+    const std::string must = "the " + what + " must be a non-negative integer";
+    if (IsPunct(t, "-")) return ErrorAt(t, must);
+    if (t.kind != TokenKind::kNumber) {
+      return ErrorAt(t,
+                     "expected a non-negative integer after " + clause + ", found " + Describe(t));
+    }
+    ASSIGN_OR_RETURN(bj::value n, ParseNumber(t, t.text));
+    if (!n.is_int64()) return ErrorAt(t, must);
+    return n;
+  }
+
+  // --- expressions ---
+
+  StatusOr<bj::object> ParseExpression() { return ParseOr(); }
+
+  // `a OR b OR c` becomes one node with three children, as the SDKs build it.
+  StatusOr<bj::object> ParseOr() { return ParseChain("or", &Parser::ParseAnd); }
+  StatusOr<bj::object> ParseAnd() { return ParseChain("and", &Parser::ParseNot); }
+
+  StatusOr<bj::object> ParseChain(std::string_view op, StatusOr<bj::object> (Parser::*next)()) {
+    ASSIGN_OR_RETURN(bj::object first, (this->*next)());
+    if (!IsWord(Peek(), op)) return first;
+    bj::array children{std::move(first)};
+    while (AcceptWord(op)) {
+      ASSIGN_OR_RETURN(bj::object child, (this->*next)());
+      children.push_back(std::move(child));
+    }
+    bj::object o = Node(op);
+    o["children"] = std::move(children);
+    return o;
+  }
+
+  // Every nesting step (a NOT or a parenthesis) passes here, so this bounds the recursion.
+  StatusOr<bj::object> ParseNot() {
+    if (depth_ >= btql_text_depth_max) {
+      return ErrorAt(Peek(), "the expression is nested more than " +
+                                 std::to_string(btql_text_depth_max) + " levels deep");
+    }
+    ++depth_;
+    StatusOr<bj::object> result = [&]() -> StatusOr<bj::object> {
+      if (!AcceptWord("not")) return ParseComparison();
+      ASSIGN_OR_RETURN(bj::object e, ParseNot());
+      return Unary("not", std::move(e));
+    }();
+    --depth_;
+    return result;
+  }
+
+  StatusOr<bj::object> ParseComparison() {
+    ASSIGN_OR_RETURN(bj::object left, ParseOperand());
+    ASSIGN_OR_RETURN(bj::object e, ParseComparisonTail(std::move(left)));
+    if (ComparisonOp(Peek()) != nullptr || IsWord(Peek(), "is")) {
+      return ErrorAt(Peek(), "comparisons do not chain; combine them with AND");
+    }
+    return e;
+  }
+
+  static const char* ComparisonOp(const Token& t) {
+    if (t.kind != TokenKind::kPunct) return nullptr;
+    if (t.text == "=" || t.text == "==") return "eq";
+    if (t.text == "!=" || t.text == "<>") return "ne";
+    if (t.text == "<") return "lt";
+    if (t.text == "<=") return "le";
+    if (t.text == ">") return "gt";
+    if (t.text == ">=") return "ge";
+    return nullptr;
+  }
+
+  // Word operators that take a right operand; CONTAINS is BTQL's alias of INCLUDES.
+  static const char* WordOp(const Token& t) {
+    if (t.kind != TokenKind::kWord) return nullptr;
+    std::string w = Lower(t.text);
+    if (w == "like") return "like";
+    if (w == "ilike") return "ilike";
+    if (w == "match") return "match";
+    if (w == "includes" || w == "contains") return "includes";
+    if (w == "in") return "in";
+    return nullptr;
+  }
+
+  StatusOr<bj::object> ParseComparisonTail(bj::object left) {
+    if (const char* op = ComparisonOp(Peek())) {
+      Take();
+      ASSIGN_OR_RETURN(bj::object right, ParseOperand());
+      return Binary(op, std::move(left), std::move(right));
+    }
+    if (AcceptWord("is")) return ParseIsNull(std::move(left));
+    if (IsWord(Peek(), "between"))
+      return ErrorAt(Peek(), "BETWEEN is not supported yet; use >= and <=");
+    bool negated = IsWord(Peek(), "not") && WordOp(Peek(1)) != nullptr;
+    if (negated) Take();
+    const char* op = WordOp(Peek());
+    if (op == nullptr) return left;
+    Take();
+    ASSIGN_OR_RETURN(bj::object right,
+                     std::string_view(op) == "in" ? ParseInList() : ParseOperand());
+    bj::object e = Binary(op, std::move(left), std::move(right));
+    return negated ? Unary("not", std::move(e)) : std::move(e);
+  }
+
+  StatusOr<bj::object> ParseIsNull(bj::object left) {
+    bool negated = AcceptWord("not");
+    if (!AcceptWord("null")) {
+      return ErrorAt(Peek(),
+                     "expected NULL after " + PreviousText() + ", found " + Describe(Peek()));
+    }
+    return Unary(negated ? "isnotnull" : "isnull", std::move(left));
+  }
+
+  // `(lit, lit, ...)` as one array literal, which is what the `in` op compares against.
+  StatusOr<bj::object> ParseInList() {
+    const Token& open = Peek();
+    RETURN_IF_ERROR(ExpectPunct("(", "after IN"));
+    if (IsPunct(Peek(), ")")) return ErrorAt(Peek(), "the IN list is empty");
+    bj::array values;
+    do {
+      const Token& t = Peek();
+      ASSIGN_OR_RETURN(bj::value v, ParseLiteralValue());
+      if (v.is_object()) return ErrorAt(t, "IN lists may hold only literal values");
+      values.push_back(std::move(v));
+    } while (AcceptPunct(","));
+    RETURN_IF_ERROR(ExpectPunct(")", "to close the IN list opened at line " +
+                                         std::to_string(open.line) + ", column " +
+                                         std::to_string(open.column)));
+    return Literal(std::move(values));
+  }
+
+  // A literal's JSON value, or an object (never a valid literal) when the token is not one.
+  StatusOr<bj::value> ParseLiteralValue() {
+    const Token& t = Peek();
+    if (t.kind == TokenKind::kString) return bj::value(Take().text);
+    if (t.kind == TokenKind::kNumber) return ParseNumber(t, Take().text);
+    if (IsPunct(t, "-") && Peek(1).kind == TokenKind::kNumber) {
+      Take();
+      return ParseNumber(t, "-" + Take().text);
+    }
+    if (IsWord(t, "true") || IsWord(t, "false")) return bj::value(Lower(Take().text) == "true");
+    if (IsWord(t, "null")) {
+      Take();
+      return bj::value(nullptr);
+    }
+    return bj::value(bj::object());
+  }
+
+  // An operand of a comparison, checked for the arithmetic we do not evaluate yet.
+  StatusOr<bj::object> ParseOperand() {
+    ASSIGN_OR_RETURN(bj::object e, ParsePrimary());
+    const Token& t = Peek();
+    if (IsPunct(t, "+") || IsPunct(t, "-") || IsPunct(t, "*") || IsPunct(t, "/") ||
+        IsPunct(t, "%")) {
+      return ErrorAt(t, "arithmetic ('" + t.text + "') is not supported yet");
+    }
+    return e;
+  }
+
+  StatusOr<bj::object> ParsePrimary() {
+    const Token& t = Peek();
+    if (IsPunct(t, "(")) return ParseParenthesized();
+    ASSIGN_OR_RETURN(bj::value literal, ParseLiteralValue());
+    if (!literal.is_object()) return Literal(std::move(literal));
+    if (IsPunct(t, "-")) return ErrorAt(t, "arithmetic ('-') is not supported yet");
+    if (t.kind == TokenKind::kWord) {
+      std::string lower = Lower(t.text);
+      if (IsReserved(lower)) {
+        return ErrorAt(t, "expected an expression after " + PreviousText() +
+                              ", found the "
+                              "keyword '" +
+                              Clip(t.text) + "' (quote it as \"" + Clip(t.text) +
+                              "\" to use it as a field name)");
+      }
+      if (IsPunct(Peek(1), "(")) {
+        return ErrorAt(t, "function '" + Clip(t.text) + "()' is not supported yet");
+      }
+      return ParsePath();
+    }
+    if (t.kind == TokenKind::kQuotedIdent) return ParsePath();
+    return ErrorAt(t, "expected an expression after " + PreviousText() + ", found " + Describe(t));
+  }
+
+  StatusOr<bj::object> ParseParenthesized() {
+    const Token& open = Take();
+    ASSIGN_OR_RETURN(bj::object e, ParseExpression());
+    RETURN_IF_ERROR(ExpectPunct(")", "to close the '(' at line " + std::to_string(open.line) +
+                                         ", column " + std::to_string(open.column)));
+    return e;
+  }
+
+  // `metadata.model`, `metadata."braintrust.input_json"`, `metadata.'k'`, `tags[0]`, `m['k']`.
+  StatusOr<bj::object> ParsePath() {
+    bj::array name{bj::value(Take().text)};
+    while (true) {
+      if (AcceptPunct(".")) {
+        const Token& t = Take();
+        if (t.kind != TokenKind::kWord && t.kind != TokenKind::kQuotedIdent &&
+            t.kind != TokenKind::kString) {
+          return ErrorAt(t, "expected a field name after '.', found " + Describe(t));
+        }
+        name.push_back(bj::value(t.text));
+      } else if (AcceptPunct("[")) {
+        ASSIGN_OR_RETURN(bj::value part, ParseSubscript());
+        name.push_back(std::move(part));
+      } else {
+        break;
+      }
+    }
+    bj::object o = Node("ident");
+    o["name"] = std::move(name);
+    return o;
+  }
+
+  // After '[': an integer index (negative counts from the end) or a quoted key, then ']'.
+  StatusOr<bj::value> ParseSubscript() {
+    const Token& t = Peek();
+    ASSIGN_OR_RETURN(bj::value part, ParseLiteralValue());
+    if (!part.is_int64() && !part.is_string()) {
+      return ErrorAt(t,
+                     "expected an integer index or a quoted key inside [], found " + Describe(t));
+    }
+    RETURN_IF_ERROR(ExpectPunct("]", "to close the index"));
+    return part;
+  }
+
+  std::vector<Token> tokens_;
+  std::size_t pos_ = 0;
+  int depth_ = 0;
+};
+
+}  // namespace
+
+StatusOr<bj::object> ParseBtqlText(std::string_view text) {
+  if (text.size() > btql_text_bytes_max) {
+    return InvalidArgument("line 1, column 1: the query is " + std::to_string(text.size()) +
+                           " bytes; the limit is " + std::to_string(btql_text_bytes_max));
+  }
+  ASSIGN_OR_RETURN(std::vector<Token> tokens, Lexer(text).Run());
+  return Parser(std::move(tokens)).Run();
+}
+
+}  // namespace arbor::query

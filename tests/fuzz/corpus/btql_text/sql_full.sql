@@ -1,0 +1,1 @@
+SELECT id, input AS i FROM experiment('e') WHERE scores.f >= -0.5 AND id NOT IN ('a', 1, null, 2.5e3) AND x IS NOT NULL ORDER BY created DESC, id LIMIT 50;

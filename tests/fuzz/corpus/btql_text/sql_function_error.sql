@@ -1,0 +1,1 @@
+SELECT * FROM experiment('e') WHERE lower(x) = 'a' + 1
