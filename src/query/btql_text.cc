@@ -459,7 +459,7 @@ class Parser {
       ASSIGN_OR_RETURN(std::string alias, ParseAlias(start, expr));
       bj::object item;
       item["expr"] = std::move(expr);
-      item["alias"] = std::move(alias);
+      item["alias"] = alias;
       items.push_back(std::move(item));
     } while (AcceptPunct(","));
     return items;
