@@ -43,6 +43,7 @@ std::optional<otlp::Encoding> EncodingOf(const std::string& media_type) {
 }
 
 // Routing fields for one parent; project names resolve (get-or-create) once per request.
+// An exported-span parent also nests the row under that span.
 class ParentResolver {
  public:
   ParentResolver(control::Registry& registry, const std::string& org_id)
@@ -51,16 +52,22 @@ class ParentResolver {
   Status Route(const std::string& parent_text, bj::object& row) {
     auto it = cache_.find(parent_text);
     if (it == cache_.end()) {
-      ASSIGN_OR_RETURN(bj::object routing, Resolve(parent_text));
-      it = cache_.emplace(parent_text, std::move(routing)).first;
+      ASSIGN_OR_RETURN(otlp::Parent parent, otlp::ParseParent(parent_text));
+      ASSIGN_OR_RETURN(bj::object routing, Resolve(parent));
+      it = cache_.emplace(parent_text, Resolved{std::move(parent), std::move(routing)}).first;
     }
-    for (const auto& kv : it->second) row[kv.key()] = kv.value();
+    for (const auto& kv : it->second.routing) row[kv.key()] = kv.value();
+    otlp::NestUnder(it->second.parent, row);
     return Status::Ok();
   }
 
  private:
-  StatusOr<bj::object> Resolve(const std::string& parent_text) {
-    ASSIGN_OR_RETURN(otlp::Parent parent, otlp::ParseParent(parent_text));
+  struct Resolved {
+    otlp::Parent parent;
+    bj::object routing;
+  };
+
+  StatusOr<bj::object> Resolve(const otlp::Parent& parent) {
     switch (parent.kind) {
       case otlp::ParentKind::kExperimentId:
         return bj::object{{"experiment_id", parent.value}};
@@ -70,25 +77,30 @@ class ParentResolver {
         ASSIGN_OR_RETURN(auto project, registry_.ResolveProject(org_id_, "", parent.value));
         return bj::object{{"project_id", project.id}, {"log_id", "g"}};
       }
+      case otlp::ParentKind::kPlaygroundId:
+        return bj::object{{"prompt_session_id", parent.value}, {"log_id", "x"}};
     }
     return Internal("unknown parent kind");
   }
 
   control::Registry& registry_;
   const std::string& org_id_;
-  std::map<std::string, bj::object> cache_;
+  std::map<std::string, Resolved> cache_;
 };
 
-// Every span needs a parent (its own attribute, else the header); checked for all spans
-// before any project is created or row written.
-Status CheckParents(const std::vector<otlp::SpanRow>& spans, const std::string& header) {
+// Every span needs a parent (otlp::ParentFor: its own attribute, the headers, its resource);
+// checked for all spans before any project is created or row written.
+Status CheckParents(const std::vector<otlp::SpanRow>& spans, const std::string& header,
+                    const std::string& project_header) {
   for (const auto& s : spans) {
-    const std::string& text = s.parent.empty() ? header : s.parent;
+    std::string text = otlp::ParentFor(s, header, project_header);
     if (text.empty()) {
       return InvalidArgument(
           "no parent for span " + std::string(s.row.at("span_id").as_string()) +
-          ": send the x-bt-parent header (project_id:<uuid>, project_name:<name> or "
-          "experiment_id:<uuid>) or a braintrust.parent span attribute");
+          ": send the x-bt-parent header (project_id:<uuid>, project_name:<name>, "
+          "experiment_id:<uuid>, playground_id:<id> or an exported span), a braintrust.parent "
+          "span attribute, an x-project-name header or an openinference.project.name resource "
+          "attribute");
     }
     RETURN_IF_ERROR(otlp::ParseParent(text).status());
   }
@@ -128,14 +140,15 @@ void App::AddOtelRoutes() {
     auto spans = otlp::DecodeTraces(body, *encoding);
     if (!spans.ok()) return Error(spans.status());
     const std::string& header = req.Header("x-bt-parent");
-    if (Status st = CheckParents(*spans, header); !st.ok()) return Error(st);
+    const std::string& project_header = req.Header("x-project-name");  // Phoenix
+    if (Status st = CheckParents(*spans, header, project_header); !st.ok()) return Error(st);
     if (spans->empty()) return ExportResponse(*encoding);
 
     ParentResolver resolver(deps_.registry, c.principal.org_id);
     bj::array rows;
     rows.reserve(spans->size());
     for (auto& s : *spans) {
-      if (Status st = resolver.Route(s.parent.empty() ? header : s.parent, s.row); !st.ok()) {
+      if (Status st = resolver.Route(otlp::ParentFor(s, header, project_header), s.row); !st.ok()) {
         return Error(st);
       }
       rows.push_back(std::move(s.row));

@@ -8,8 +8,11 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <map>
 #include <optional>
+#include <tuple>
 #include <utility>
+#include <vector>
 
 #include "base/util.h"
 #include "json/json.h"
@@ -39,7 +42,10 @@ struct Span {
   std::vector<Event> events;
   std::int64_t status_code = 0;  // 0 unset, 1 ok, 2 error
   std::string status_message;
+  std::string project_name;  // the resource's openinference.project.name
 };
+
+inline constexpr std::string_view openinference_project_key = "openinference.project.name";
 
 inline constexpr std::int64_t status_code_error = 2;
 inline constexpr std::size_t trace_id_bytes = 16;
@@ -368,7 +374,7 @@ StatusOr<Span> PbSpan(std::string_view data) {
 
 // Calls `each(span)` for every span of a ScopeSpans message.
 template <typename F>
-Status PbScopeSpans(std::string_view data, F&& each) {
+Status PbScopeSpans(std::string_view data, const std::string& project, F&& each) {
   Reader r(data);
   Field f;
   while (!r.done()) {
@@ -376,7 +382,24 @@ Status PbScopeSpans(std::string_view data, F&& each) {
     if (f.number != 2) continue;  // scope (1) and schema_url (3) are not mapped
     RETURN_IF_ERROR(WantWire(f, kLen, "ScopeSpans"));
     ASSIGN_OR_RETURN(Span s, PbSpan(f.bytes));
+    s.project_name = project;
     RETURN_IF_ERROR(each(std::move(s)));
+  }
+  return Status::Ok();
+}
+
+// The openinference.project.name attribute of a Resource message, when a string.
+Status PbResourceProject(std::string_view data, std::string& project) {
+  Reader r(data);
+  Field f;
+  while (!r.done()) {
+    RETURN_IF_ERROR(r.Next(f));
+    if (f.number != 1) continue;  // dropped_attributes_count (2)
+    RETURN_IF_ERROR(WantWire(f, kLen, "Resource"));
+    ASSIGN_OR_RETURN(auto kv, PbKeyValue(f.bytes, 0));
+    if (kv.first == openinference_project_key && kv.second.is_string()) {
+      project = std::string(kv.second.get_string());
+    }
   }
   return Status::Ok();
 }
@@ -389,13 +412,22 @@ Status PbRequest(std::string_view data, F&& each) {
     RETURN_IF_ERROR(top.Next(rs));
     if (rs.number != 1) continue;
     RETURN_IF_ERROR(WantWire(rs, kLen, "ExportTraceServiceRequest"));
-    Reader r(rs.bytes);
+    // The resource first (it may follow the spans on the wire), then the spans.
+    std::string project;
+    Reader pre(rs.bytes);
     Field f;
+    while (!pre.done()) {
+      RETURN_IF_ERROR(pre.Next(f));
+      if (f.number != 1) continue;
+      RETURN_IF_ERROR(WantWire(f, kLen, "ResourceSpans"));
+      RETURN_IF_ERROR(PbResourceProject(f.bytes, project));
+    }
+    Reader r(rs.bytes);
     while (!r.done()) {
       RETURN_IF_ERROR(r.Next(f));
-      if (f.number != 2) continue;  // resource (1) and schema_url (3) are not mapped
+      if (f.number != 2) continue;  // resource (1, read above) and schema_url (3)
       RETURN_IF_ERROR(WantWire(f, kLen, "ResourceSpans"));
-      RETURN_IF_ERROR(PbScopeSpans(f.bytes, each));
+      RETURN_IF_ERROR(PbScopeSpans(f.bytes, project, each));
     }
   }
   return Status::Ok();
@@ -573,6 +605,17 @@ Status JRequest(std::string_view text, F&& each) {
                    JArray(*root, "resourceSpans", "resource_spans", "request"));
   for (const bj::value& rs : *rss) {
     ASSIGN_OR_RETURN(const bj::object* rso, JObject(rs, "resourceSpans[]"));
+    std::string project;
+    if (const bj::value* res = rso->if_contains("resource"); res != nullptr && !res->is_null()) {
+      ASSIGN_OR_RETURN(const bj::object* ro, JObject(*res, "resource"));
+      ASSIGN_OR_RETURN(const bj::array* ra, JArray(*ro, "attributes", "attributes", "resource"));
+      bj::object attrs;
+      RETURN_IF_ERROR(JAddKeyValues(*ra, 0, attrs));
+      if (const bj::value* p = attrs.if_contains(openinference_project_key);
+          p != nullptr && p->is_string()) {
+        project = std::string(p->get_string());
+      }
+    }
     ASSIGN_OR_RETURN(const bj::array* sss,
                      JArray(*rso, "scopeSpans", "scope_spans", "resourceSpans[]"));
     for (const bj::value& ss : *sss) {
@@ -580,6 +623,7 @@ Status JRequest(std::string_view text, F&& each) {
       ASSIGN_OR_RETURN(const bj::array* spans, JArray(*sso, "spans", "spans", "scopeSpans[]"));
       for (const bj::value& sp : *spans) {
         ASSIGN_OR_RETURN(Span s, JSpan(sp));
+        s.project_name = project;
         RETURN_IF_ERROR(each(std::move(s)));
       }
     }
@@ -715,6 +759,176 @@ void MapGenAi(bj::object& attrs, bj::object& row, bj::object& metrics, bj::objec
   }
 }
 
+// ---------------------------------------------------------------------------------------
+// OpenInference (Arize Phoenix and its instrumentors): flattened attribute lists.
+
+// The Braintrust span type for an openinference.span.kind.
+std::optional<std::string_view> OpenInferenceType(const bj::object& attrs) {
+  const bj::value* v = attrs.if_contains("openinference.span.kind");
+  if (v == nullptr || !v->is_string()) return std::nullopt;
+  std::string kind(v->get_string());
+  for (char& c : kind) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  static constexpr std::pair<std::string_view, std::string_view> types[] = {
+      {"LLM", "llm"},           {"EMBEDDING", "llm"},      {"TOOL", "tool"},
+      {"CHAIN", "task"},        {"AGENT", "task"},         {"RETRIEVER", "function"},
+      {"RERANKER", "function"}, {"GUARDRAIL", "function"}, {"PROMPT", "function"},
+      {"EVALUATOR", "score"},
+  };
+  for (const auto& [from, to] : types) {
+    if (kind == from) return to;
+  }
+  return std::nullopt;
+}
+
+// Takes the keys `<prefix><N>.<item><rest>` out of `flat`, grouped by N (ascending) as
+// rest → value. Keys of any other shape stay.
+std::map<std::size_t, bj::object> TakeIndexed(bj::object& flat, std::string_view prefix,
+                                              std::string_view item) {
+  std::map<std::size_t, bj::object> out;
+  std::vector<std::string> taken;
+  for (auto& kv : flat) {
+    std::string_view k = kv.key();
+    if (!k.starts_with(prefix)) continue;
+    k.remove_prefix(prefix.size());
+    std::size_t n = 0;
+    auto [end, ec] = std::from_chars(k.data(), k.data() + k.size(), n);
+    if (ec != std::errc() || end == k.data()) continue;
+    std::string_view rest = k.substr(static_cast<std::size_t>(end - k.data()));
+    if (!rest.starts_with('.')) continue;
+    rest.remove_prefix(1);
+    if (!rest.starts_with(item) || rest.size() == item.size()) continue;
+    rest.remove_prefix(item.size());
+    out[n][rest] = std::move(kv.value());
+    taken.emplace_back(kv.key());
+  }
+  for (const std::string& k : taken) flat.erase(k);
+  return out;
+}
+
+// One flattened OpenInference message (`role`, `content`, `contents.M.message_content.*`,
+// `tool_calls.K.tool_call.*`, ...) as an OpenAI-style chat message.
+bj::object OpenInferenceMessage(bj::object flat) {
+  bj::object m;
+  for (const char* key : {"role", "name", "content", "tool_call_id"}) {
+    if (auto v = Take(flat, key)) m[key] = std::move(*v);
+  }
+  auto contents = TakeIndexed(flat, "contents.", "message_content.");
+  if (!contents.empty() && !m.contains("content")) {
+    bj::array parts;
+    for (auto& [index, c] : contents) {
+      bj::object part;
+      auto type = Take(c, "type");
+      if (type && type->is_string() && type->get_string() == "image") {
+        part["type"] = "image_url";
+        if (auto url = Take(c, "image.image.url")) part["image_url"] = bj::object{{"url", *url}};
+      } else {
+        part["type"] = type && type->is_string() ? *type : bj::value("text");
+        if (auto text = Take(c, "text")) part["text"] = std::move(*text);
+      }
+      for (auto& kv : c) part[kv.key()] = std::move(kv.value());
+      parts.push_back(std::move(part));
+    }
+    m["content"] = std::move(parts);
+  }
+  auto calls = TakeIndexed(flat, "tool_calls.", "tool_call.");
+  if (!calls.empty()) {
+    bj::array arr;
+    for (auto& [index, c] : calls) {
+      bj::object call;
+      if (auto id = Take(c, "id")) call["id"] = std::move(*id);
+      call["type"] = "function";
+      bj::object fn;
+      if (auto name = Take(c, "function.name")) fn["name"] = std::move(*name);
+      if (auto args = Take(c, "function.arguments")) fn["arguments"] = std::move(*args);
+      call["function"] = std::move(fn);
+      for (auto& kv : c) call[kv.key()] = std::move(kv.value());
+      arr.push_back(std::move(call));
+    }
+    m["tool_calls"] = std::move(arr);
+  }
+  for (auto& kv : flat) m[kv.key()] = std::move(kv.value());
+  return m;
+}
+
+std::optional<bj::value> TakeOpenInferenceMessages(bj::object& attrs, std::string_view prefix) {
+  auto groups = TakeIndexed(attrs, prefix, "message.");
+  if (groups.empty()) return std::nullopt;
+  bj::array out;
+  for (auto& [index, flat] : groups) out.push_back(OpenInferenceMessage(std::move(flat)));
+  return bj::value(std::move(out));
+}
+
+// input.value / output.value: JSON when its mime type says so (and it parses), else text.
+std::optional<bj::value> TakeOpenInferenceValue(bj::object& attrs, std::string_view key,
+                                                std::string_view mime_key) {
+  const bj::value* v = attrs.if_contains(key);
+  if (v == nullptr) return std::nullopt;
+  std::optional<bj::value> out;
+  const bj::value* mime = attrs.if_contains(mime_key);
+  if (mime != nullptr && mime->is_string() && mime->get_string() == "application/json") {
+    out = AsJson(*v);
+  }
+  if (out) {
+    attrs.erase(key);
+  } else {
+    out = Take(attrs, key);
+  }
+  attrs.erase(mime_key);
+  return out;
+}
+
+void MapOpenInference(bj::object& attrs, bj::object& row, bj::object& metrics,
+                      bj::object& metadata) {
+  for (auto [field, messages, value, mime] :
+       {std::tuple{"input", "llm.input_messages.", "input.value", "input.mime_type"},
+        {"output", "llm.output_messages.", "output.value", "output.mime_type"}}) {
+    if (row.contains(field)) continue;
+    auto v = TakeOpenInferenceMessages(attrs, messages);
+    if (!v) v = TakeOpenInferenceValue(attrs, value, mime);
+    if (v) row[field] = std::move(*v);
+  }
+  // Counts and model also stay in metadata under their own keys, as for gen_ai.
+  for (auto [attr, metric] :
+       {std::pair{"llm.token_count.prompt", "prompt_tokens"},
+        {"llm.token_count.completion", "completion_tokens"},
+        {"llm.token_count.total", "tokens"},
+        {"llm.token_count.prompt_details.cache_read", "prompt_cached_tokens"},
+        {"llm.token_count.prompt_details.cache_write", "prompt_cache_creation_tokens"},
+        {"llm.token_count.completion_details.reasoning", "completion_reasoning_tokens"}}) {
+    if (metrics.contains(metric)) continue;
+    if (auto d = NumberAttr(attrs, attr)) metrics[metric] = Count(*d);
+  }
+  if (!metrics.contains("tokens") &&
+      (metrics.contains("prompt_tokens") || metrics.contains("completion_tokens"))) {
+    double sum = 0;
+    for (const char* k : {"prompt_tokens", "completion_tokens"}) {
+      if (const bj::value* n = metrics.if_contains(k)) sum += n->to_number<double>();
+    }
+    metrics["tokens"] = Count(sum);
+  }
+  if (!metadata.contains("model")) {
+    for (const char* key :
+         {"llm.response.model_name", "llm.model_name", "llm.request.model_name"}) {
+      const bj::value* m = attrs.if_contains(key);
+      if (m != nullptr && m->is_string()) {
+        metadata["model"] = *m;
+        break;
+      }
+    }
+  }
+}
+
+bool HasOpenInference(const bj::object& attrs) {
+  for (const auto& kv : attrs) {
+    std::string_view k = kv.key();
+    if (k.starts_with("openinference.") || k.starts_with("llm.") || k == "input.value" ||
+        k == "output.value") {
+      return true;
+    }
+  }
+  return false;
+}
+
 // The error of a span: the status message, else the first exception event.
 std::optional<std::string> SpanError(const Span& s) {
   if (s.status_code != status_code_error) return std::nullopt;
@@ -742,6 +956,7 @@ double Seconds(std::uint64_t ns) {
 
 SpanRow MapSpan(Span s) {
   SpanRow out;
+  out.project_name = std::move(s.project_name);
   bj::object& row = out.row;
   bj::object& attrs = s.attributes;
   row["id"] = s.span_id;
@@ -761,6 +976,7 @@ SpanRow MapSpan(Span s) {
   bj::object metrics, metadata, span_attributes;
   span_attributes["name"] = s.name;
   span_attributes["type"] = genai ? "llm" : "task";
+  if (auto type = OpenInferenceType(attrs)) span_attributes["type"] = *type;
   if (s.start_ns > 0) metrics["start"] = Seconds(s.start_ns);
   if (s.end_ns > 0) metrics["end"] = Seconds(s.end_ns);
 
@@ -774,6 +990,7 @@ SpanRow MapSpan(Span s) {
     if (auto v = TakeJson(attrs, attr)) row[field] = std::move(*v);
   }
   if (genai) MapGenAi(attrs, row, metrics, metadata);
+  if (HasOpenInference(attrs)) MapOpenInference(attrs, row, metrics, metadata);
 
   auto user_metadata = TakeJson(attrs, "braintrust.metadata", IsObject);
   auto user_metrics = TakeJson(attrs, "braintrust.metrics", IsNumberMap);
@@ -862,23 +1079,188 @@ StatusOr<std::vector<SpanRow>> DecodeTraces(std::string_view body, Encoding enco
   return rows;
 }
 
+namespace {
+
+// Standard or URL-safe base64, padding optional. Nothing on any other character.
+std::optional<std::string> Base64Decode(std::string_view in) {
+  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
+  std::string out;
+  out.reserve(in.size() * 3 / 4);
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    std::uint32_t v = 0;
+    if (c >= 'A' && c <= 'Z') {
+      v = static_cast<std::uint32_t>(c - 'A');
+    } else if (c >= 'a' && c <= 'z') {
+      v = static_cast<std::uint32_t>(c - 'a' + 26);
+    } else if (c >= '0' && c <= '9') {
+      v = static_cast<std::uint32_t>(c - '0' + 52);
+    } else if (c == '+' || c == '-') {
+      v = 62;
+    } else if (c == '/' || c == '_') {
+      v = 63;
+    } else {
+      return std::nullopt;
+    }
+    acc = (acc << 6) | v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
+    }
+  }
+  if (bits >= 6) return std::nullopt;  // one character past a whole group
+  return out;
+}
+
+std::string UuidFromBytes(std::string_view b) {
+  std::string h = HexEncode(b);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
+         "-" + h.substr(20);
+}
+
+inline constexpr std::uint8_t export_version_uuid_packed = 3;
+inline constexpr std::uint8_t export_version_hex_packed = 4;
+inline constexpr std::size_t export_uuid_bytes = 16;
+// Packed field ids, and the JSON names of the same fields.
+enum ExportField : std::uint8_t { kObjectId = 1, kRowId = 2, kSpanId = 3, kRootSpanId = 4 };
+inline constexpr const char* export_field_names[] = {"", "object_id", "row_id", "span_id",
+                                                     "root_span_id"};
+// Object types of byte 1.
+enum ExportObject : std::uint8_t { kExperiment = 1, kProjectLogs = 2, kPlaygroundLogs = 3 };
+
+// A span export string (protocol §7.5): byte 0 the encoding version, byte 1 the object type,
+// byte 2 the count of packed fields, the packed fields (id byte + bytes), then JSON with the
+// fields that were not packed. Version 3 packs UUIDs (16 bytes); version 4 packs hex ids
+// (span_id 8 bytes, root_span_id 16).
+StatusOr<Parent> ParseSpanExport(std::string_view text, const std::string& raw) {
+  auto bad = [&text](const std::string& why) -> Status {
+    return InvalidArgument("parent '" + std::string(text.substr(0, 200)) +
+                           "' is not a valid span export: " + why);
+  };
+  const auto byte = [&raw](std::size_t i) { return static_cast<std::uint8_t>(raw[i]); };
+  if (raw.size() < 3) return bad("shorter than its 3-byte header");
+  const std::uint8_t version = byte(0);
+  if (version != export_version_uuid_packed && version != export_version_hex_packed) {
+    return bad("encoding version " + std::to_string(version) + " is not supported (3 or 4 are)");
+  }
+  const std::uint8_t type = byte(1);
+  if (type != kExperiment && type != kProjectLogs && type != kPlaygroundLogs) {
+    return bad("unknown object type " + std::to_string(type));
+  }
+  std::string fields[5];
+  std::size_t off = 3;
+  for (std::size_t i = 0, n = byte(2); i < n; ++i) {
+    if (off >= raw.size()) return bad("packed fields run past the end");
+    const std::uint8_t id = byte(off++);
+    if (id < kObjectId || id > kRootSpanId) {
+      return bad("unknown packed field " + std::to_string(id));
+    }
+    std::size_t len = export_uuid_bytes;
+    if (version == export_version_hex_packed && id == kSpanId) len = span_id_bytes;
+    if (raw.size() - off < len) return bad("packed fields run past the end");
+    std::string_view bytes = std::string_view(raw).substr(off, len);
+    off += len;
+    fields[id] = version == export_version_uuid_packed ? UuidFromBytes(bytes) : HexEncode(bytes);
+  }
+  bj::object args;
+  if (off < raw.size()) {
+    auto doc = json::Parse(std::string_view(raw).substr(off));
+    if (!doc.ok() || !doc->is_object()) return bad("the part after the packed fields is not JSON");
+    const bj::object& o = doc->get_object();
+    for (std::uint8_t id = kObjectId; id <= kRootSpanId; ++id) {
+      const bj::value* v = o.if_contains(export_field_names[id]);
+      if (v == nullptr || v->is_null()) continue;
+      if (!v->is_string()) return bad(std::string(export_field_names[id]) + " is not a string");
+      fields[id] = std::string(v->get_string());  // the JSON wins, as in the SDK decoders
+    }
+    if (const bj::value* a = o.if_contains("compute_object_metadata_args");
+        a != nullptr && !a->is_null()) {
+      if (!a->is_object()) return bad("compute_object_metadata_args is not an object");
+      args = a->get_object();
+    }
+  }
+  const auto arg = [&args](const char* key) {
+    const bj::value* v = args.if_contains(key);
+    return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+  };
+
+  Parent p;
+  p.value = fields[kObjectId];
+  switch (type) {
+    case kExperiment:
+      p.kind = ParentKind::kExperimentId;
+      if (p.value.empty()) return bad("an experiment export needs its object_id");
+      break;
+    case kProjectLogs:
+      p.kind = ParentKind::kProjectId;
+      if (p.value.empty()) p.value = arg("project_id");
+      if (p.value.empty()) {
+        p.kind = ParentKind::kProjectName;
+        p.value = arg("project_name");
+      }
+      if (p.value.empty()) {
+        return bad("a project_logs export needs object_id or compute_object_metadata_args");
+      }
+      break;
+    default:
+      p.kind = ParentKind::kPlaygroundId;
+      if (p.value.empty()) return bad("a playground_logs export needs its object_id");
+      break;
+  }
+  if ((p.kind == ParentKind::kExperimentId || p.kind == ParentKind::kProjectId) &&
+      !LooksLikeUuid(p.value)) {
+    return bad("object id '" + p.value + "' is not a UUID");
+  }
+  p.span_id = fields[kSpanId];
+  p.root_span_id = fields[kRootSpanId];
+  if (p.span_id.empty() != p.root_span_id.empty()) {
+    return bad("span_id and root_span_id come together");
+  }
+  return p;
+}
+
+}  // namespace
+
 StatusOr<Parent> ParseParent(std::string_view text) {
   static constexpr std::pair<std::string_view, ParentKind> prefixes[] = {
       {"project_id:", ParentKind::kProjectId},
       {"project_name:", ParentKind::kProjectName},
       {"experiment_id:", ParentKind::kExperimentId},
+      {"playground_id:", ParentKind::kPlaygroundId},
   };
   for (const auto& [prefix, kind] : prefixes) {
     if (!text.starts_with(prefix)) continue;
-    Parent p{kind, std::string(text.substr(prefix.size()))};
+    Parent p{kind, std::string(text.substr(prefix.size())), {}, {}};
     if (p.value.empty()) return InvalidArgument("parent '" + std::string(text) + "' has no value");
-    if (kind != ParentKind::kProjectName && !LooksLikeUuid(p.value)) {
+    if ((kind == ParentKind::kProjectId || kind == ParentKind::kExperimentId) &&
+        !LooksLikeUuid(p.value)) {
       return InvalidArgument("parent '" + std::string(text) + "' does not hold a UUID");
     }
     return p;
   }
+  if (std::optional<std::string> raw = Base64Decode(text); raw && !text.empty()) {
+    return ParseSpanExport(text, *raw);
+  }
   return InvalidArgument("unsupported parent '" + std::string(text.substr(0, 200)) +
-                         "': use project_id:<uuid>, project_name:<name> or experiment_id:<uuid>");
+                         "': use project_id:<uuid>, project_name:<name>, experiment_id:<uuid>, "
+                         "playground_id:<id> or an exported span");
+}
+
+std::string ParentFor(const SpanRow& span, std::string_view bt_parent_header,
+                      std::string_view project_name_header) {
+  if (!span.parent.empty()) return span.parent;
+  if (!bt_parent_header.empty()) return std::string(bt_parent_header);
+  if (!project_name_header.empty()) return "project_name:" + std::string(project_name_header);
+  if (!span.project_name.empty()) return "project_name:" + span.project_name;
+  return {};
+}
+
+void NestUnder(const Parent& parent, bj::object& row) {
+  if (parent.span_id.empty()) return;
+  row["root_span_id"] = parent.root_span_id;
+  if (!row.contains("span_parents")) row["span_parents"] = bj::array{bj::value(parent.span_id)};
 }
 
 }  // namespace arbor::ingest::otlp

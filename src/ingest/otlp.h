@@ -34,6 +34,8 @@ struct SpanRow {
   // The span's own `braintrust.parent` attribute ("project_id:..."); empty when absent, in
   // which case the request's x-bt-parent header routes it.
   std::string parent;
+  // The resource attribute `openinference.project.name` (Phoenix routing); empty when absent.
+  std::string project_name;
   // A logs3 row without routing fields: id, span_id, root_span_id, span_parents,
   // span_attributes, metrics, input/output/expected, metadata, ...
   boost::json::object row;
@@ -42,13 +44,29 @@ struct SpanRow {
 // Decodes a whole request. Any malformed span rejects the request: nothing partial.
 StatusOr<std::vector<SpanRow>> DecodeTraces(std::string_view body, Encoding encoding);
 
-// An x-bt-parent value (or braintrust.parent attribute) in one of the plain forms.
-enum class ParentKind { kProjectId, kProjectName, kExperimentId };
+// An x-bt-parent value (or braintrust.parent attribute), in a plain form or an exported span.
+enum class ParentKind { kProjectId, kProjectName, kExperimentId, kPlaygroundId };
 struct Parent {
   ParentKind kind = ParentKind::kProjectId;
-  std::string value;
+  std::string value;  // the object id, or the project name for kProjectName
+  // Set (both) when the parent is an exported span that names a span: the trace nests under
+  // it. Empty for the plain forms and for exports of an object alone.
+  std::string span_id;
+  std::string root_span_id;
 };
-// Parses "project_id:<uuid>", "project_name:<name>" or "experiment_id:<uuid>".
+// Parses "project_id:<uuid>", "project_name:<name>", "experiment_id:<uuid>",
+// "playground_id:<id>", or a span export string (protocol §7.5: base64, encoding versions 3
+// and 4).
 StatusOr<Parent> ParseParent(std::string_view text);
+
+// The parent text that routes `span`, by precedence: its braintrust.parent attribute, the
+// x-bt-parent header, the x-project-name header (Phoenix), its resource's
+// openinference.project.name. The last two become "project_name:<name>". Empty when none.
+std::string ParentFor(const SpanRow& span, std::string_view bt_parent_header,
+                      std::string_view project_name_header);
+
+// Nests a routed row under the exported span of `parent`, if it names one: every row takes
+// the exported root_span_id, and a row without an OTel parent becomes a child of the span.
+void NestUnder(const Parent& parent, boost::json::object& row);
 
 }  // namespace arbor::ingest::otlp

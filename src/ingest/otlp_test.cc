@@ -392,10 +392,315 @@ TEST(Otlp, ParsesParents) {
   p = ParseParent("experiment_id:0b5c6f43-4d57-4b6e-9d4e-9a0f1c2d3e4f");
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->kind, ParentKind::kExperimentId);
-  for (const char* bad :
-       {"", "project_id:", "project_id:nope", "playground_id:x", "AwICAQ==", "project_name:"}) {
+  p = ParseParent("playground_id:ps-1");
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->kind, ParentKind::kPlaygroundId);
+  EXPECT_EQ(p->value, "ps-1");
+  EXPECT_EQ(p->span_id, "");
+  for (const char* bad : {"", "project_id:", "project_id:nope", "playground_id:", "AwICAQ==",
+                          "project_name:", "not a parent", "experiment_id:x"}) {
     EXPECT_EQ(ParseParent(bad).status().code(), StatusCode::kInvalidArgument) << bad;
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// Span export strings (protocol §7.5), built byte by byte from the layout: version,
+// object type, packed-field count, packed fields (id byte + raw bytes), JSON remainder.
+
+std::string B64(std::string_view in) {
+  static constexpr char table[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (std::size_t i = 0; i < in.size(); i += 3) {
+    std::uint32_t n = static_cast<std::uint32_t>(static_cast<std::uint8_t>(in[i])) << 16;
+    if (i + 1 < in.size())
+      n |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(in[i + 1])) << 8;
+    if (i + 2 < in.size()) n |= static_cast<std::uint8_t>(in[i + 2]);
+    out.push_back(table[(n >> 18) & 63]);
+    out.push_back(table[(n >> 12) & 63]);
+    out.push_back(i + 1 < in.size() ? table[(n >> 6) & 63] : '=');
+    out.push_back(i + 2 < in.size() ? table[n & 63] : '=');
+  }
+  return out;
+}
+std::string Header(int version, int object_type, int packed) {
+  return {static_cast<char>(version), static_cast<char>(object_type), static_cast<char>(packed)};
+}
+std::string Packed(int field, std::string_view hex) {
+  return std::string(1, static_cast<char>(field)) + Bytes(hex);
+}
+
+constexpr char kExpUuid[] = "0b5c6f43-4d57-4b6e-9d4e-9a0f1c2d3e4f";
+constexpr char kExpHex[] = "0b5c6f434d574b6e9d4e9a0f1c2d3e4f";
+constexpr char kRowHex[] = "11111111222243338444555555555555";
+constexpr char kSpanUuid[] = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee";
+constexpr char kSpanHex[] = "aaaaaaaabbbb4ccc8dddeeeeeeeeeeee";
+constexpr char kRootUuid[] = "fedcba98-7654-4321-8fed-cba987654321";
+constexpr char kRootHex[] = "fedcba98765443218fedcba987654321";
+
+TEST(Otlp, ParsesUuidPackedSpanExports) {
+  // v3, experiment, all four ids packed as UUIDs, no JSON.
+  std::string blob = Header(3, 1, 4) + Packed(1, kExpHex) + Packed(2, kRowHex) +
+                     Packed(3, kSpanHex) + Packed(4, kRootHex);
+  auto p = ParseParent(B64(blob));
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->kind, ParentKind::kExperimentId);
+  EXPECT_EQ(p->value, kExpUuid);
+  EXPECT_EQ(p->span_id, kSpanUuid);
+  EXPECT_EQ(p->root_span_id, kRootUuid);
+  // The row id is carried but not used: rows hang under the span, not the row.
+
+  // v3, project logs: the UUID object id packed, hex span ids (not UUIDs) in the JSON.
+  blob = Header(3, 2, 1) + Packed(1, kExpHex) +
+         R"({"row_id":"r1","span_id":"b7ad6b7169203331","root_span_id":")" + kTrace + R"("})";
+  p = ParseParent(B64(blob));
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->kind, ParentKind::kProjectId);
+  EXPECT_EQ(p->value, kExpUuid);
+  EXPECT_EQ(p->span_id, "b7ad6b7169203331");
+  EXPECT_EQ(p->root_span_id, kTrace);
+
+  // v3, playground logs, object alone; unpadded base64 is accepted too.
+  blob = Header(3, 3, 1) + Packed(1, kExpHex);
+  std::string text = B64(blob);
+  while (text.back() == '=') text.pop_back();
+  p = ParseParent(text);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->kind, ParentKind::kPlaygroundId);
+  EXPECT_EQ(p->value, kExpUuid);
+  EXPECT_EQ(p->span_id, "");
+}
+
+TEST(Otlp, ParsesHexPackedSpanExports) {
+  // v4, project logs: span_id as 8 raw bytes, root_span_id as 16; object_id and row_id in
+  // the JSON (v4 never packs them).
+  std::string blob = Header(4, 2, 2) + Packed(3, kRoot) + Packed(4, kTrace) + R"({"object_id":")" +
+                     kExpUuid + R"(","row_id":"row-1"})";
+  auto p = ParseParent(B64(blob));
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->kind, ParentKind::kProjectId);
+  EXPECT_EQ(p->value, kExpUuid);
+  EXPECT_EQ(p->span_id, kRoot);
+  EXPECT_EQ(p->root_span_id, kTrace);
+
+  // v4, a logger that has not registered its project yet: compute_object_metadata_args. The
+  // literal is the same blob spelled out (04 02 00 + JSON), as the JS SDK sends it.
+  blob = Header(4, 2, 0) + R"({"compute_object_metadata_args":{"project_name":"otel demo"}})";
+  constexpr char literal[] =
+      "BAIAeyJjb21wdXRlX29iamVjdF9tZXRhZGF0YV9hcmdzIjp7InByb2plY3RfbmFtZSI6Im90ZWwgZGVtbyJ9fQ==";
+  ASSERT_EQ(B64(blob), literal);
+  p = ParseParent(literal);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->kind, ParentKind::kProjectName);
+  EXPECT_EQ(p->value, "otel demo");
+  EXPECT_EQ(p->span_id, "");
+
+  // compute_object_metadata_args.project_id is a project id.
+  blob = Header(4, 2, 0) + R"({"compute_object_metadata_args":{"project_id":")" + kExpUuid +
+         R"("},"propagated_event":{"span_attributes":{"purpose":"scorer"}}})";
+  p = ParseParent(B64(blob));
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->kind, ParentKind::kProjectId);
+  EXPECT_EQ(p->value, kExpUuid);
+
+  // v4, experiment with non-hex span ids: they stay in the JSON.
+  blob = Header(4, 1, 0) + R"({"object_id":")" + kExpUuid +
+         R"(","row_id":"x","span_id":"s-1","root_span_id":"r-1"})";
+  p = ParseParent(B64(blob));
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->kind, ParentKind::kExperimentId);
+  EXPECT_EQ(p->span_id, "s-1");
+  EXPECT_EQ(p->root_span_id, "r-1");
+}
+
+TEST(Otlp, RejectsBadSpanExports) {
+  const std::string obj = std::string(R"({"object_id":")") + kExpUuid + R"("})";
+  for (const std::string& blob : {
+           Header(2, 2, 0) + obj,                     // legacy version
+           Header(5, 2, 0) + obj,                     // future version
+           Header(4, 4, 0) + obj,                     // unknown object type
+           std::string("\x04\x02", 2),                // short header
+           Header(3, 2, 1) + Packed(1, "0b5c6f43"),   // packed UUID cut short
+           Header(4, 2, 2) + Packed(3, kRoot),        // count says two, one given
+           Header(4, 2, 1) + Packed(9, kRoot) + obj,  // unknown packed field
+           Header(4, 2, 0) + "[1]",                   // JSON not an object
+           Header(4, 2, 0) + "{oops",                 // JSON broken
+           Header(4, 2, 0) + R"({"object_id":7})",    // id not a string
+           Header(4, 2, 0),                           // project logs with no project
+           Header(4, 1, 0) + R"({"compute_object_metadata_args":{"project_name":"p"}})",
+           Header(4, 3, 0) + "{}",  // playground with no id
+           Header(4, 2, 0) + R"({"object_id":"not-a-uuid"})",
+           Header(4, 2, 1) + Packed(3, kRoot) + obj,  // span_id without root_span_id
+           Header(4, 2, 0) + R"({"compute_object_metadata_args":"p"})",
+       }) {
+    EXPECT_EQ(ParseParent(B64(blob)).status().code(), StatusCode::kInvalidArgument)
+        << HexEncode(blob);
+  }
+  EXPECT_EQ(ParseParent("BAIA$$$$").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseParent("BAIAe").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(Otlp, ExportedSpanParentNestsTheTrace) {
+  std::string blob = Header(4, 2, 2) + Packed(3, "1234567890abcdef") +
+                     Packed(4, "00112233445566778899aabbccddeeff") + R"({"object_id":")" +
+                     kExpUuid + R"("})";
+  auto parent = ParseParent(B64(blob));
+  ASSERT_TRUE(parent.ok()) << parent.status().ToString();
+  auto rows = DecodeTraces(PbRequest({BraintrustRoot(), GenAiChild()}), Encoding::kProtobuf);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  for (auto& r : *rows) NestUnder(*parent, r.row);
+  // The OTel root hangs under the exported span; its child keeps its OTel parent. Both take
+  // the exported root_span_id, so the whole trace is one Braintrust trace.
+  EXPECT_EQ(json::Serialize((*rows)[0].row.at("span_parents")), R"(["1234567890abcdef"])");
+  EXPECT_EQ((*rows)[0].row.at("root_span_id"), "00112233445566778899aabbccddeeff");
+  EXPECT_EQ(json::Serialize((*rows)[1].row.at("span_parents")), R"(["b7ad6b7169203331"])");
+  EXPECT_EQ((*rows)[1].row.at("root_span_id"), "00112233445566778899aabbccddeeff");
+
+  // A parent without a span (plain forms, object-only exports) leaves rows alone.
+  auto plain = ParseParent(std::string("project_id:") + kExpUuid);
+  ASSERT_TRUE(plain.ok());
+  auto again = DecodeTraces(PbRequest({BraintrustRoot()}), Encoding::kProtobuf);
+  ASSERT_TRUE(again.ok());
+  NestUnder(*plain, (*again)[0].row);
+  ExpectRow((*again)[0], kRootRow);
+}
+
+// ---------------------------------------------------------------------------------------
+// Phoenix routing: x-project-name header and resource openinference.project.name.
+
+TEST(Otlp, ResourceProjectNameAndParentPrecedence) {
+  constexpr char request[] = R"({"resourceSpans":[
+    {"resource":{"attributes":[{"key":"openinference.project.name",
+                                "value":{"stringValue":"phoenix-proj"}}]},
+     "scopeSpans":[{"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c",
+                              "spanId":"1111111111111111","name":"a"}]}]},
+    {"scopeSpans":[{"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c",
+                              "spanId":"2222222222222222","name":"b"}]}]}]})";
+  auto rows = DecodeTraces(request, Encoding::kJson);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].project_name, "phoenix-proj");
+  EXPECT_EQ((*rows)[1].project_name, "");
+  // The resource attribute routes, it is not stored.
+  EXPECT_FALSE((*rows)[0].row.contains("metadata"));
+
+  // Protobuf, with the resource after the spans on the wire.
+  std::string scope = Len(2, PbSpan{kTrace, kRoot, "", "n", 0, 0, {}, 0, ""}.Encode());
+  std::string resource = Attr(1, "openinference.project.name", Str("pb-proj"));
+  auto pb = DecodeTraces(Len(1, Len(2, scope) + Len(1, resource)), Encoding::kProtobuf);
+  ASSERT_TRUE(pb.ok()) << pb.status().ToString();
+  EXPECT_EQ((*pb)[0].project_name, "pb-proj");
+
+  SpanRow r = (*rows)[0];
+  EXPECT_EQ(ParentFor(r, "", ""), "project_name:phoenix-proj");
+  EXPECT_EQ(ParentFor(r, "", "hdr"), "project_name:hdr");
+  EXPECT_EQ(ParentFor(r, "project_name:bt", "hdr"), "project_name:bt");
+  r.parent = "experiment_id:x";
+  EXPECT_EQ(ParentFor(r, "project_name:bt", "hdr"), "experiment_id:x");
+  EXPECT_EQ(ParentFor((*rows)[1], "", ""), "");
+  EXPECT_EQ(ParentFor((*rows)[1], "", "hdr"), "project_name:hdr");
+}
+
+// ---------------------------------------------------------------------------------------
+// OpenInference dialect.
+
+TEST(Otlp, OpenInferenceLlmSpan) {
+  PbSpan s{kTrace, kChild, kRoot, "ChatCompletion", kStart, kEnd, {}, 0, ""};
+  s.attrs = {
+      {"openinference.span.kind", Str("LLM")},
+      {"llm.model_name", Str("gpt-4o-mini")},
+      {"llm.provider", Str("openai")},
+      {"input.value", Str(R"({"messages":[{"role":"user","content":"weather?"}]})")},
+      {"input.mime_type", Str("application/json")},
+      {"llm.input_messages.0.message.role", Str("system")},
+      {"llm.input_messages.0.message.content", Str("be brief")},
+      {"llm.input_messages.1.message.role", Str("user")},
+      {"llm.input_messages.1.message.contents.0.message_content.type", Str("text")},
+      {"llm.input_messages.1.message.contents.0.message_content.text", Str("weather?")},
+      {"llm.input_messages.1.message.contents.1.message_content.type", Str("image")},
+      {"llm.input_messages.1.message.contents.1.message_content.image.image.url",
+       Str("https://x/y.png")},
+      {"llm.output_messages.0.message.role", Str("assistant")},
+      {"llm.output_messages.0.message.tool_calls.0.tool_call.id", Str("call_1")},
+      {"llm.output_messages.0.message.tool_calls.0.tool_call.function.name", Str("weather")},
+      {"llm.output_messages.0.message.tool_calls.0.tool_call.function.arguments",
+       Str(R"({"city":"Paris"})")},
+      {"llm.token_count.prompt", Int(20)},
+      {"llm.token_count.completion", Int(8)},
+      {"llm.token_count.total", Int(28)},
+      {"llm.token_count.prompt_details.cache_read", Int(4)},
+  };
+  auto rows = DecodeTraces(PbRequest({s}), Encoding::kProtobuf);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ExpectRow((*rows)[0], R"({
+    "id":"00f067aa0ba902b7","span_id":"00f067aa0ba902b7",
+    "root_span_id":"0af7651916cd43dd8448eb211c80319c","span_parents":["b7ad6b7169203331"],
+    "created":"2023-11-14T22:13:20.500Z",
+    "input":[{"role":"system","content":"be brief"},
+             {"role":"user","content":[{"type":"text","text":"weather?"},
+                                       {"type":"image_url","image_url":{"url":"https://x/y.png"}}]}],
+    "output":[{"role":"assistant","tool_calls":[{"id":"call_1","type":"function",
+               "function":{"name":"weather","arguments":"{\"city\":\"Paris\"}"}}]}],
+    "metadata":{"openinference.span.kind":"LLM","llm.model_name":"gpt-4o-mini",
+                "llm.provider":"openai","model":"gpt-4o-mini",
+                "input.value":"{\"messages\":[{\"role\":\"user\",\"content\":\"weather?\"}]}",
+                "input.mime_type":"application/json",
+                "llm.token_count.prompt":20,"llm.token_count.completion":8,
+                "llm.token_count.total":28,"llm.token_count.prompt_details.cache_read":4},
+    "metrics":{"start":1700000000.5,"end":1700000002.25,"prompt_tokens":20,
+               "completion_tokens":8,"tokens":28,"prompt_cached_tokens":4},
+    "span_attributes":{"name":"ChatCompletion","type":"llm"}})");
+}
+
+TEST(Otlp, OpenInferenceValuesAndSpanKinds) {
+  constexpr char request[] = R"({"resourceSpans":[{"scopeSpans":[{"spans":[
+    {"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"1111111111111111","name":"chain",
+     "attributes":[
+      {"key":"openinference.span.kind","value":{"stringValue":"CHAIN"}},
+      {"key":"input.value","value":{"stringValue":"{\"q\":1}"}},
+      {"key":"input.mime_type","value":{"stringValue":"application/json"}},
+      {"key":"output.value","value":{"stringValue":"{\"not\":\"parsed\"}"}},
+      {"key":"output.mime_type","value":{"stringValue":"text/plain"}}]},
+    {"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"2222222222222222","name":"tool",
+     "parentSpanId":"1111111111111111","attributes":[
+      {"key":"openinference.span.kind","value":{"stringValue":"TOOL"}},
+      {"key":"input.value","value":{"stringValue":"{broken"}},
+      {"key":"input.mime_type","value":{"stringValue":"application/json"}},
+      {"key":"output.value","value":{"stringValue":"sunny"}}]},
+    {"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"3333333333333333","name":"r",
+     "attributes":[{"key":"openinference.span.kind","value":{"stringValue":"RETRIEVER"}},
+      {"key":"braintrust.input_json","value":{"stringValue":"\"explicit\""}},
+      {"key":"input.value","value":{"stringValue":"ignored"}}]},
+    {"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"4444444444444444","name":"a",
+     "attributes":[{"key":"openinference.span.kind","value":{"stringValue":"AGENT"}}]},
+    {"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"5555555555555555","name":"e",
+     "attributes":[{"key":"openinference.span.kind","value":{"stringValue":"EVALUATOR"}},
+      {"key":"llm.token_count.prompt","value":{"intValue":"3"}},
+      {"key":"llm.token_count.completion","value":{"stringValue":"2"}}]}]}]}]})";
+  auto rows = DecodeTraces(request, Encoding::kJson);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 5u);
+  ExpectRow((*rows)[0], R"({
+    "id":"1111111111111111","span_id":"1111111111111111",
+    "root_span_id":"0af7651916cd43dd8448eb211c80319c",
+    "input":{"q":1},"output":"{\"not\":\"parsed\"}",
+    "metadata":{"openinference.span.kind":"CHAIN"},
+    "span_attributes":{"name":"chain","type":"task"}})");
+  ExpectRow((*rows)[1], R"({
+    "id":"2222222222222222","span_id":"2222222222222222",
+    "root_span_id":"0af7651916cd43dd8448eb211c80319c","span_parents":["1111111111111111"],
+    "input":"{broken","output":"sunny",
+    "metadata":{"openinference.span.kind":"TOOL"},
+    "span_attributes":{"name":"tool","type":"tool"}})");
+  ExpectRow((*rows)[2], R"({
+    "id":"3333333333333333","span_id":"3333333333333333",
+    "root_span_id":"0af7651916cd43dd8448eb211c80319c",
+    "input":"explicit","metadata":{"openinference.span.kind":"RETRIEVER","input.value":"ignored"},
+    "span_attributes":{"name":"r","type":"function"}})");
+  EXPECT_EQ((*rows)[3].row.at("span_attributes").at("type"), "task");
+  EXPECT_EQ((*rows)[4].row.at("span_attributes").at("type"), "score");
+  EXPECT_EQ(json::Serialize((*rows)[4].row.at("metrics")),
+            R"({"prompt_tokens":3,"completion_tokens":2,"tokens":5})");
 }
 
 }  // namespace

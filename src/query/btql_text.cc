@@ -8,6 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "json/json.h"
+#include "query/expr.h"
+#include "query/functions.h"
+
 namespace arbor::query {
 namespace {
 
@@ -282,9 +286,38 @@ bool IsShapeWord(const std::string& lower) {
   return lower == "spans" || lower == "traces" || lower == "summary";
 }
 
+constexpr std::string_view kKnownFunctions =
+    "lower, upper, concat, coalesce, nullif, least, greatest, len, length, round, abs, "
+    "date_trunc, to_string, to_number, and the aggregates count, count_distinct, sum, avg, min, "
+    "max, percentile";
+
+// One item of a select, dimensions or measures list, with where it came from.
+struct ListItem {
+  bool star = false;
+  bj::object expr;
+  std::string alias;
+  const Token* start = nullptr;
+  const Token* aggregate = nullptr;  // the first aggregate call inside expr, if any
+};
+
+// Whether `expr` is itself an aggregate call (what ParseQueryAst accepts as a measure).
+bool IsAggregateCall(const bj::object& expr) {
+  if (expr.at("op").as_string() != "function") return false;
+  const bj::array& name = expr.at("name").at("name").as_array();
+  return IsAggregateFunction(std::string(name.at(0).as_string()));
+}
+
+bj::object ItemObject(const ListItem& item) {
+  bj::object o;
+  o["expr"] = item.expr;
+  o["alias"] = item.alias;
+  return o;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Parser: recursive descent over the tokens. Precedence, loosest first:
-// OR < AND < NOT < comparison (= != <> < <= > >= IS LIKE ILIKE IN MATCH INCLUDES CONTAINS).
+// OR < AND < NOT < comparison (= != <> < <= > >= IS LIKE ILIKE IN MATCH INCLUDES CONTAINS)
+// < + - < * / % < unary minus < primary (literal, path, function call, parentheses).
 
 class Parser {
  public:
@@ -366,7 +399,9 @@ class Parser {
                      "the query has no 'from:' clause (for example "
                      "\"from: experiment('<id>')\")");
     }
-    if (!ast.contains("select")) ast["select"] = bj::array{Node("star")};
+    bool aggregation = ast.contains("dimensions") || ast.contains("measures");
+    if (!aggregation && !ast.contains("select")) ast["select"] = bj::array{Node("star")};
+    RETURN_IF_ERROR(FinishSort(ast));
     return std::move(ast);
   }
 
@@ -378,34 +413,147 @@ class Parser {
     }
     Take();  // ':'
     std::string name = Lower(name_tok.text);
-    static constexpr std::array<std::string_view, 6> kUnsupported = {"dimensions", "measures",
-                                                                     "pivot", "unpivot", "sample"};
+    static constexpr std::array<std::string_view, 3> kUnsupported = {"pivot", "unpivot", "sample"};
     if (std::find(kUnsupported.begin(), kUnsupported.end(), name) != kUnsupported.end()) {
       return ErrorAt(name_tok, "the '" + name + ":' clause is not supported yet");
     }
     if (ast.contains(name)) return ErrorAt(name_tok, "the '" + name + ":' clause appears twice");
+    if (name == "select" || name == "dimensions" || name == "measures") {
+      const Token*& other = name == "select" ? aggregation_clause_ : select_clause_;
+      if (other != nullptr) {
+        return ErrorAt(name_tok, "use either 'select:' or 'dimensions:'/'measures:', not both ('" +
+                                     Lower(other->text) + ":' is at line " +
+                                     std::to_string(other->line) + ", column " +
+                                     std::to_string(other->column) + ")");
+      }
+      (name == "select" ? select_clause_ : aggregation_clause_) = &name_tok;
+    }
     ASSIGN_OR_RETURN(bj::value value, ParseClauseValue(name_tok, name));
     ast[name] = std::move(value);
     return name;
   }
 
   StatusOr<bj::value> ParseClauseValue(const Token& name_tok, const std::string& name) {
-    if (name == "select") return Wrap(ParseSelectList());
+    if (name == "select") return Wrap(ParsePipeSelect());
+    if (name == "dimensions") return Wrap(ParsePipeAggregationList(false));
+    if (name == "measures") return Wrap(ParsePipeAggregationList(true));
     if (name == "from") return Wrap(ParseSource());
-    if (name == "filter") return Wrap(ParseExpression());
+    if (name == "filter") return Wrap(ParseFilter());
     if (name == "sort") return Wrap(ParseSortList());
     if (name == "limit") return ParseCount("limit:", "limit");
     if (name == "preview_length") return ParseCount("preview_length:", "preview length");
     if (name == "cursor") return ParseCursor();
     return ErrorAt(name_tok,
                    "unknown clause '" + Clip(name_tok.text) +
-                       ":'; expected select, from, filter, sort, limit, cursor or preview_length");
+                       ":'; expected select, dimensions, measures, from, filter, sort, limit, "
+                       "cursor or preview_length");
   }
 
   template <typename T>
   static StatusOr<bj::value> Wrap(StatusOr<T> v) {
     if (!v.ok()) return v.status();
     return bj::value(std::move(v).value());
+  }
+
+  // `select:` takes no aggregates; those belong in `measures:`.
+  StatusOr<bj::array> ParsePipeSelect() {
+    ASSIGN_OR_RETURN(std::vector<ListItem> items, ParseItemList());
+    bj::array out;
+    for (const ListItem& item : items) {
+      if (item.aggregate != nullptr) {
+        return ErrorAt(*item.aggregate, "the aggregate '" + Lower(item.aggregate->text) +
+                                            "()' does not belong in 'select:'; use 'dimensions:' "
+                                            "and 'measures:' to aggregate");
+      }
+      out.push_back(item.star ? bj::value(Node("star")) : bj::value(ItemObject(item)));
+    }
+    return out;
+  }
+
+  // `dimensions: expr [AS alias], ...` or `measures: agg(expr) [AS alias], ...`.
+  StatusOr<bj::array> ParsePipeAggregationList(bool measures) {
+    const char* clause = measures ? "'measures:'" : "'dimensions:'";
+    ASSIGN_OR_RETURN(std::vector<ListItem> items, ParseItemList());
+    bj::array out;
+    for (const ListItem& item : items) {
+      if (item.star) return ErrorAt(*item.start, std::string("'*' is not allowed in ") + clause);
+      if (measures) {
+        RETURN_IF_ERROR(CheckMeasure(item));
+      } else if (item.aggregate != nullptr) {
+        return ErrorAt(*item.aggregate, "the aggregate '" + Lower(item.aggregate->text) +
+                                            "()' does not belong in 'dimensions:'; put it in "
+                                            "'measures:'");
+      }
+      RETURN_IF_ERROR(AddOutput(item));
+      out.push_back(ItemObject(item));
+    }
+    return out;
+  }
+
+  // A measure is one aggregate call; arithmetic over aggregates is not evaluated.
+  static Status CheckMeasure(const ListItem& item) {
+    if (IsAggregateCall(item.expr)) return Status::Ok();
+    if (item.aggregate != nullptr) {
+      return ErrorAt(*item.start,
+                     "a measure must be a single aggregate call such as sum(x); expressions "
+                     "around aggregates are not supported");
+    }
+    return ErrorAt(*item.start,
+                   "a measure must be an aggregate call such as count(*), sum(x) or avg(x), "
+                   "found " +
+                       Describe(*item.start));
+  }
+
+  // Output columns of an aggregation must have distinct names.
+  Status AddOutput(const ListItem& item) {
+    for (const ListItem& prev : outputs_) {
+      if (prev.alias == item.alias) {
+        return ErrorAt(*item.start, "the column name '" + Clip(item.alias) +
+                                        "' is used twice; rename one with AS");
+      }
+    }
+    outputs_.push_back(item);
+    return Status::Ok();
+  }
+
+  // In an aggregation, sort keys name output columns: an alias is kept, an expression equal to
+  // a dimension or measure is replaced by that column's alias. Other aggregates are errors.
+  Status FinishSort(bj::object& ast) {
+    bj::value* sort = ast.if_contains("sort");
+    if (sort == nullptr) return Status::Ok();
+    bj::array& items = sort->as_array();
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      bj::object& item = items[i].as_object();
+      const bj::object& expr = item.at("expr").as_object();
+      const bool is_alias = expr.at("op").as_string() == "ident" &&
+                            expr.at("name").as_array().size() == 1 &&
+                            std::any_of(outputs_.begin(), outputs_.end(), [&](const ListItem& o) {
+                              return expr.at("name").as_array()[0] == bj::value(o.alias);
+                            });
+      if (is_alias) continue;
+      const std::string key = json::CanonicalString(expr);
+      auto match = std::find_if(outputs_.begin(), outputs_.end(), [&](const ListItem& o) {
+        return json::CanonicalString(o.expr) == key;
+      });
+      if (match != outputs_.end()) {
+        item["expr"] = bj::object{{"op", "ident"}, {"name", bj::array{bj::value(match->alias)}}};
+      } else if (sort_aggregates_[i] != nullptr) {
+        return ErrorAt(*sort_aggregates_[i], "sorting by the aggregate '" +
+                                                 Lower(sort_aggregates_[i]->text) +
+                                                 "()' needs the same aggregate among the measures");
+      }
+    }
+    return Status::Ok();
+  }
+
+  StatusOr<bj::object> ParseFilter() {
+    first_aggregate_ = nullptr;
+    ASSIGN_OR_RETURN(bj::object e, ParseExpression());
+    if (first_aggregate_ != nullptr) {
+      return ErrorAt(*first_aggregate_, "the aggregate '" + Lower(first_aggregate_->text) +
+                                            "()' cannot be used in a filter");
+    }
+    return e;
   }
 
   StatusOr<bj::value> ParseCursor() {
@@ -420,16 +568,35 @@ class Parser {
   StatusOr<bj::object> ParseSql() {
     bj::object ast;
     Take();  // SELECT
-    ASSIGN_OR_RETURN(ast["select"], Wrap(ParseSelectList()));
+    ASSIGN_OR_RETURN(std::vector<ListItem> select, ParseItemList());
     if (!AcceptWord("from")) {
       return ErrorAt(Peek(), "expected FROM after the select list, found " + Describe(Peek()));
     }
     ASSIGN_OR_RETURN(ast["from"], Wrap(ParseSource()));
     if (AcceptWord("where")) {
-      ASSIGN_OR_RETURN(ast["filter"], Wrap(ParseExpression()));
+      ASSIGN_OR_RETURN(ast["filter"], Wrap(ParseFilter()));
     }
-    if (IsWord(Peek(), "group") || IsWord(Peek(), "having")) {
+    std::vector<ListItem> group_by;
+    const Token* group_tok = nullptr;
+    if (IsWord(Peek(), "group")) {
+      group_tok = &Take();
+      if (!AcceptWord("by")) return ErrorAt(Peek(), "expected BY after GROUP");
+      ASSIGN_OR_RETURN(group_by, ParseGroupBy());
+    }
+    if (IsWord(Peek(), "having")) {
       return ErrorAt(Peek(), Clip(Peek().text) + " is not supported yet");
+    }
+    const bool aggregation = group_tok != nullptr ||
+                             std::any_of(select.begin(), select.end(),
+                                         [](const ListItem& i) { return i.aggregate != nullptr; });
+    if (aggregation) {
+      RETURN_IF_ERROR(SplitSqlAggregation(select, group_by, ast));
+    } else {
+      bj::array items;
+      for (const ListItem& item : select) {
+        items.push_back(item.star ? bj::value(Node("star")) : bj::value(ItemObject(item)));
+      }
+      ast["select"] = std::move(items);
     }
     if (AcceptWord("order")) {
       if (!AcceptWord("by")) return ErrorAt(Peek(), "expected BY after ORDER");
@@ -442,30 +609,111 @@ class Parser {
     if (Peek().kind != TokenKind::kEnd) {
       return ErrorAt(Peek(), "unexpected " + Describe(Peek()) + " after the end of the query");
     }
+    RETURN_IF_ERROR(FinishSort(ast));
     return ast;
+  }
+
+  // GROUP BY expressions (no aliases; an integer n names the n-th selected column).
+  StatusOr<std::vector<ListItem>> ParseGroupBy() {
+    std::vector<ListItem> out;
+    do {
+      ListItem item;
+      item.start = &Peek();
+      first_aggregate_ = nullptr;
+      ASSIGN_OR_RETURN(item.expr, ParseExpression());
+      if (first_aggregate_ != nullptr) {
+        return ErrorAt(*first_aggregate_, "GROUP BY cannot use the aggregate '" +
+                                              Lower(first_aggregate_->text) + "()'");
+      }
+      out.push_back(std::move(item));
+    } while (AcceptPunct(","));
+    return out;
+  }
+
+  // Whether the GROUP BY key `g` names the `index`-th (0-based) select item `s`.
+  static bool GroupMatches(const ListItem& g, const ListItem& s, std::size_t index) {
+    const bj::object& e = g.expr;
+    const std::string op(e.at("op").as_string());
+    if (op == "literal" && e.at("value").is_int64()) {
+      return e.at("value").get_int64() == static_cast<std::int64_t>(index) + 1;
+    }
+    if (op == "ident" && e.at("name").as_array().size() == 1 &&
+        e.at("name").as_array()[0] == bj::value(s.alias)) {
+      return true;
+    }
+    return json::CanonicalString(e) == json::CanonicalString(s.expr);
+  }
+
+  // Selected aggregates become measures; the other columns must be grouped by and become
+  // dimensions. Every GROUP BY key must name a selected column.
+  Status SplitSqlAggregation(const std::vector<ListItem>& select,
+                             const std::vector<ListItem>& group_by, bj::object& ast) {
+    bj::array dimensions;
+    bj::array measures;
+    std::vector<bool> used(group_by.size(), false);
+    for (std::size_t i = 0; i < select.size(); ++i) {
+      const ListItem& item = select[i];
+      if (item.star) {
+        return ErrorAt(*item.start,
+                       "SELECT * cannot be combined with GROUP BY or aggregate functions; list "
+                       "the columns");
+      }
+      if (item.aggregate != nullptr) {
+        RETURN_IF_ERROR(CheckMeasure(item));
+        RETURN_IF_ERROR(AddOutput(item));
+        measures.push_back(ItemObject(item));
+        continue;
+      }
+      bool grouped = false;
+      for (std::size_t j = 0; j < group_by.size(); ++j) {
+        if (GroupMatches(group_by[j], item, i)) {
+          used[j] = true;
+          grouped = true;
+        }
+      }
+      if (!grouped) {
+        return ErrorAt(*item.start, "the column '" + Clip(item.alias) +
+                                        "' must appear in GROUP BY or be inside an aggregate "
+                                        "function such as count(...)");
+      }
+      RETURN_IF_ERROR(AddOutput(item));
+      dimensions.push_back(ItemObject(item));
+    }
+    for (std::size_t j = 0; j < group_by.size(); ++j) {
+      if (!used[j]) {
+        return ErrorAt(*group_by[j].start,
+                       "this GROUP BY key is not a selected column; add it to the SELECT list");
+      }
+    }
+    if (!dimensions.empty()) ast["dimensions"] = std::move(dimensions);
+    if (!measures.empty()) ast["measures"] = std::move(measures);
+    return Status::Ok();
   }
 
   // --- clause bodies shared by both syntaxes ---
 
-  StatusOr<bj::array> ParseSelectList() {
-    bj::array items;
+  // `*` or `expr [AS alias]`, comma-separated: the select, dimensions and measures lists.
+  StatusOr<std::vector<ListItem>> ParseItemList() {
+    std::vector<ListItem> items;
     do {
+      ListItem item;
+      item.start = &Peek();
       if (AcceptPunct("*")) {
-        items.push_back(Node("star"));
+        item.star = true;
+        items.push_back(std::move(item));
         continue;
       }
-      const Token& start = Peek();
-      ASSIGN_OR_RETURN(bj::object expr, ParseExpression());
-      ASSIGN_OR_RETURN(std::string alias, ParseAlias(start, expr));
-      bj::object item;
-      item["expr"] = std::move(expr);
-      item["alias"] = alias;
+      first_aggregate_ = nullptr;
+      ASSIGN_OR_RETURN(item.expr, ParseExpression());
+      item.aggregate = first_aggregate_;
+      ASSIGN_OR_RETURN(item.alias, ParseAlias(*item.start, item.expr));
       items.push_back(std::move(item));
     } while (AcceptPunct(","));
     return items;
   }
 
-  // `AS name`, else the last field name of a plain identifier (as SQL names `t.col` "col").
+  // `AS name`, else the last field name of a plain identifier (as SQL names `t.col` "col"),
+  // else a function call's name (`count(*)` is "count").
   StatusOr<std::string> ParseAlias(const Token& start, const bj::object& expr) {
     if (AcceptWord("as")) {
       const Token& t = Take();
@@ -478,6 +726,9 @@ class Parser {
     if (expr.at("op").as_string() == "ident") {
       const bj::array& name = expr.at("name").get_array();
       if (name.back().is_string()) return std::string(name.back().get_string());
+    }
+    if (expr.at("op").as_string() == "function") {
+      return std::string(expr.at("name").at("name").as_array().at(0).as_string());
     }
     return ErrorAt(start, "name this selected expression with AS (for example \"... AS x\")");
   }
@@ -549,7 +800,9 @@ class Parser {
   StatusOr<bj::array> ParseSortList() {
     bj::array items;
     do {
+      first_aggregate_ = nullptr;
       ASSIGN_OR_RETURN(bj::object expr, ParseExpression());
+      sort_aggregates_.push_back(first_aggregate_);
       std::string dir = "asc";
       if (AcceptWord("desc")) {
         dir = "desc";
@@ -613,7 +866,7 @@ class Parser {
   }
 
   StatusOr<bj::object> ParseComparison() {
-    ASSIGN_OR_RETURN(bj::object left, ParseOperand());
+    ASSIGN_OR_RETURN(bj::object left, ParseAdditive());
     ASSIGN_OR_RETURN(bj::object e, ParseComparisonTail(std::move(left)));
     if (ComparisonOp(Peek()) != nullptr || IsWord(Peek(), "is")) {
       return ErrorAt(Peek(), "comparisons do not chain; combine them with AND");
@@ -647,7 +900,7 @@ class Parser {
   StatusOr<bj::object> ParseComparisonTail(bj::object left) {
     if (const char* op = ComparisonOp(Peek())) {
       Take();
-      ASSIGN_OR_RETURN(bj::object right, ParseOperand());
+      ASSIGN_OR_RETURN(bj::object right, ParseAdditive());
       return Binary(op, std::move(left), std::move(right));
     }
     if (AcceptWord("is")) return ParseIsNull(std::move(left));
@@ -659,7 +912,7 @@ class Parser {
     if (op == nullptr) return left;
     Take();
     ASSIGN_OR_RETURN(bj::object right,
-                     std::string_view(op) == "in" ? ParseInList() : ParseOperand());
+                     std::string_view(op) == "in" ? ParseInList() : ParseAdditive());
     bj::object e = Binary(op, std::move(left), std::move(right));
     return negated ? Unary("not", std::move(e)) : std::move(e);
   }
@@ -708,15 +961,102 @@ class Parser {
     return bj::value(bj::object());
   }
 
-  // An operand of a comparison, checked for the arithmetic we do not evaluate yet.
-  StatusOr<bj::object> ParseOperand() {
-    ASSIGN_OR_RETURN(bj::object e, ParsePrimary());
-    const Token& t = Peek();
-    if (IsPunct(t, "+") || IsPunct(t, "-") || IsPunct(t, "*") || IsPunct(t, "/") ||
-        IsPunct(t, "%")) {
-      return ErrorAt(t, "arithmetic ('" + t.text + "') is not supported yet");
+  // One more level of AST nesting; bounds the recursion and the depth of what is built.
+  Status Deeper() {
+    if (depth_ >= btql_text_depth_max) {
+      return ErrorAt(Peek(), "the expression is nested more than " +
+                                 std::to_string(btql_text_depth_max) + " levels deep");
     }
-    return e;
+    ++depth_;
+    return Status::Ok();
+  }
+
+  static const char* AdditiveOp(const Token& t) {
+    if (t.kind != TokenKind::kPunct) return nullptr;
+    if (t.text == "+") return "add";
+    if (t.text == "-") return "sub";
+    return nullptr;
+  }
+
+  static const char* MultiplicativeOp(const Token& t) {
+    if (t.kind != TokenKind::kPunct) return nullptr;
+    if (t.text == "*") return "mul";
+    if (t.text == "/") return "div";
+    if (t.text == "%") return "mod";
+    return nullptr;
+  }
+
+  StatusOr<bj::object> ParseAdditive() {
+    return ParseArithmetic(&Parser::AdditiveOp, &Parser::ParseMultiplicative);
+  }
+  StatusOr<bj::object> ParseMultiplicative() {
+    return ParseArithmetic(&Parser::MultiplicativeOp, &Parser::ParseUnary);
+  }
+
+  // Left-associative: `a - b - c` is sub(sub(a, b), c). Each operator counts as a level.
+  StatusOr<bj::object> ParseArithmetic(const char* (*op_of)(const Token&),
+                                       StatusOr<bj::object> (Parser::*next)()) {
+    ASSIGN_OR_RETURN(bj::object left, (this->*next)());
+    const int saved_depth = depth_;
+    while (const char* op = op_of(Peek())) {
+      RETURN_IF_ERROR(Deeper());
+      Take();
+      ASSIGN_OR_RETURN(bj::object right, (this->*next)());
+      left = Binary(op, std::move(left), std::move(right));
+    }
+    depth_ = saved_depth;
+    return left;
+  }
+
+  // `-x` is sub(0, x); `-3` stays the literal -3.
+  StatusOr<bj::object> ParseUnary() {
+    if (!IsPunct(Peek(), "-") || Peek(1).kind == TokenKind::kNumber) return ParsePrimary();
+    RETURN_IF_ERROR(Deeper());
+    Take();
+    ASSIGN_OR_RETURN(bj::object e, ParseUnary());
+    --depth_;
+    return Binary("sub", Literal(bj::value(0)), std::move(e));
+  }
+
+  // `name(arg, ...)`; `count(*)` has no arguments. Aggregates do not nest.
+  StatusOr<bj::object> ParseFunctionCall() {
+    const Token& name_tok = Take();
+    const std::string name = Lower(name_tok.text);
+    if (!IsKnownFunction(name)) {
+      return ErrorAt(name_tok, "unknown function '" + Clip(name_tok.text) + "()'; known are " +
+                                   std::string(kKnownFunctions));
+    }
+    const bool aggregate = IsAggregateFunction(name);
+    if (aggregate) {
+      if (aggregate_depth_ > 0) {
+        return ErrorAt(name_tok, "the aggregate '" + name +
+                                     "()' cannot be used inside another "
+                                     "aggregate");
+      }
+      if (first_aggregate_ == nullptr) first_aggregate_ = &name_tok;
+    }
+    const Token& open = Take();  // '('
+    bj::array args;
+    if (name == "count" && IsPunct(Peek(), "*") && IsPunct(Peek(1), ")")) {
+      Take();
+    } else if (!IsPunct(Peek(), ")")) {
+      aggregate_depth_ += aggregate ? 1 : 0;
+      do {
+        if (IsPunct(Peek(), "*")) {
+          return ErrorAt(Peek(), "'*' is only allowed as count(*)");
+        }
+        ASSIGN_OR_RETURN(bj::object arg, ParseExpression());
+        args.push_back(std::move(arg));
+      } while (AcceptPunct(","));
+      aggregate_depth_ -= aggregate ? 1 : 0;
+    }
+    RETURN_IF_ERROR(ExpectPunct(")", "to close the arguments of '" + name + "(' at line " +
+                                         std::to_string(open.line) + ", column " +
+                                         std::to_string(open.column)));
+    bj::object o = Node("function");
+    o["name"] = bj::object{{"op", "ident"}, {"name", bj::array{bj::value(name)}}};
+    o["args"] = std::move(args);
+    return o;
   }
 
   StatusOr<bj::object> ParsePrimary() {
@@ -724,7 +1064,6 @@ class Parser {
     if (IsPunct(t, "(")) return ParseParenthesized();
     ASSIGN_OR_RETURN(bj::value literal, ParseLiteralValue());
     if (!literal.is_object()) return Literal(std::move(literal));
-    if (IsPunct(t, "-")) return ErrorAt(t, "arithmetic ('-') is not supported yet");
     if (t.kind == TokenKind::kWord) {
       std::string lower = Lower(t.text);
       if (IsReserved(lower)) {
@@ -734,9 +1073,7 @@ class Parser {
                               Clip(t.text) + "' (quote it as \"" + Clip(t.text) +
                               "\" to use it as a field name)");
       }
-      if (IsPunct(Peek(1), "(")) {
-        return ErrorAt(t, "function '" + Clip(t.text) + "()' is not supported yet");
-      }
+      if (IsPunct(Peek(1), "(")) return ParseFunctionCall();
       return ParsePath();
     }
     if (t.kind == TokenKind::kQuotedIdent) return ParsePath();
@@ -789,6 +1126,12 @@ class Parser {
   std::vector<Token> tokens_;
   std::size_t pos_ = 0;
   int depth_ = 0;
+  int aggregate_depth_ = 0;                    // inside an aggregate's arguments
+  const Token* first_aggregate_ = nullptr;     // first aggregate call in the current item
+  std::vector<const Token*> sort_aggregates_;  // per sort key, its first aggregate call
+  std::vector<ListItem> outputs_;              // dimensions and measures, in order
+  const Token* select_clause_ = nullptr;       // pipe clause names, for conflict errors
+  const Token* aggregation_clause_ = nullptr;
 };
 
 }  // namespace

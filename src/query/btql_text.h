@@ -19,6 +19,8 @@ inline constexpr int btql_text_depth_max = 64;  // nested parentheses and NOTs
 
 // Parses either syntax (detected from the first clause) into
 // `{"select":[...], "from":{...}, "filter":..., "sort":[...], "limit":n, "cursor":"..."}`.
+// Aggregations (`dimensions:`/`measures:`, or SQL aggregates with GROUP BY) give "dimensions"
+// and "measures" instead of "select"; their sort keys are rewritten to the output column names.
 // The shape word or `shape =>` argument lands in `from.shape`; ParseQueryAst ignores it for now.
 // Errors are InvalidArgument and start with "line L, column C: " (1-based; columns count bytes).
 StatusOr<boost::json::object> ParseBtqlText(std::string_view text);

@@ -269,6 +269,172 @@ TEST(BtqlTextExpr, SelectExpressionNeedsAlias) {
             std::string::npos);
 }
 
+// ---- functions and arithmetic -----------------------------------------------------------------
+
+std::string Fn(const char* name, const std::string& args) {
+  return std::string(R"({"op":"function","name":{"op":"ident","name":[")") + name +
+         R"("]},"args":[)" + args + "]}";
+}
+
+std::string Lit(const char* v) { return std::string(R"({"op":"literal","value":)") + v + "}"; }
+
+std::string Bin(const char* op, const std::string& l, const std::string& r) {
+  return std::string(R"({"op":")") + op + R"(","left":)" + l + R"(,"right":)" + r + "}";
+}
+
+TEST(BtqlTextExpr, FunctionCalls) {
+  EXPECT_EQ(FilterAst("lower(metadata.model) = 'gpt'"),
+            Canon(Bin("eq", Fn("lower", Id(R"("metadata","model")")), Lit(R"("gpt")"))));
+  EXPECT_EQ(FilterAst("COALESCE(a, b, 'x') = concat('a', upper(c))"),
+            Canon(Bin("eq", Fn("coalesce", Id(R"("a")") + "," + Id(R"("b")") + "," + Lit(R"("x")")),
+                      Fn("concat", Lit(R"("a")") + "," + Fn("upper", Id(R"("c")"))))));
+  EXPECT_EQ(FilterAst("date_trunc('day', created) = '2026-01-01T00:00:00Z'"),
+            Canon(Bin("eq", Fn("date_trunc", Lit(R"("day")") + "," + Id(R"("created")")),
+                      Lit(R"("2026-01-01T00:00:00Z")"))));
+  EXPECT_EQ(FilterAst("len(tags) > 0"), Canon(Bin("gt", Fn("len", Id(R"("tags")")), Lit("0"))));
+  // A known function name may still be a field when not called.
+  EXPECT_EQ(FilterAst("lower = 1"), Canon(Bin("eq", Id(R"("lower")"), Lit("1"))));
+}
+
+TEST(BtqlTextExpr, ArithmeticPrecedence) {
+  const std::string a = Id(R"("a")"), b = Id(R"("b")"), c = Id(R"("c")");
+  EXPECT_EQ(FilterAst("a + b * c = 1"),
+            Canon(Bin("eq", Bin("add", a, Bin("mul", b, c)), Lit("1"))));
+  EXPECT_EQ(FilterAst("(a + b) * c = 1"),
+            Canon(Bin("eq", Bin("mul", Bin("add", a, b), c), Lit("1"))));
+  EXPECT_EQ(FilterAst("a - b - c = 1"),
+            Canon(Bin("eq", Bin("sub", Bin("sub", a, b), c), Lit("1"))));
+  EXPECT_EQ(FilterAst("a / b % c > 1"),
+            Canon(Bin("gt", Bin("mod", Bin("div", a, b), c), Lit("1"))));
+  EXPECT_EQ(FilterAst("-a * b < 1"),
+            Canon(Bin("lt", Bin("mul", Bin("sub", Lit("0"), a), b), Lit("1"))));
+  EXPECT_EQ(FilterAst("a - -1 = 2"), Canon(Bin("eq", Bin("sub", a, Lit("-1")), Lit("2"))));
+  EXPECT_EQ(FilterAst("a-1 = 2"), Canon(Bin("eq", Bin("sub", a, Lit("1")), Lit("2"))));
+  EXPECT_EQ(
+      FilterAst("a = b + 1 AND NOT c * 2 >= 4"),
+      Canon(std::string(R"({"op":"and","children":[)") + Bin("eq", a, Bin("add", b, Lit("1"))) +
+            R"(,{"op":"not","expr":)" + Bin("ge", Bin("mul", c, Lit("2")), Lit("4")) + "}]}"));
+  EXPECT_EQ(
+      FilterAst("abs(a - 1) * 2 <= round(b)"),
+      Canon(Bin("le", Bin("mul", Fn("abs", Bin("sub", a, Lit("1"))), Lit("2")), Fn("round", b))));
+}
+
+TEST(BtqlTextExpr, ArithmeticAndFunctionsEvaluate) {
+  auto ast = ParseBtqlText(
+      "from: experiment('e')\n"
+      "filter: metrics.tokens * 2 + 1 = 21 AND lower(name) LIKE 'ab%' AND -metrics.x < 0 AND "
+      "metrics.tokens % 3 = 1");
+  ASSERT_TRUE(ast.ok()) << ast.status().ToString();
+  auto q = ParseQueryAst(*ast);
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  EXPECT_TRUE(Matches(*q->filter,
+                      json::Parse(R"({"metrics":{"tokens":10,"x":2},"name":"ABC"})")->as_object()));
+  EXPECT_FALSE(Matches(*q->filter,
+                       json::Parse(R"({"metrics":{"tokens":9,"x":2},"name":"ABC"})")->as_object()));
+  EXPECT_FALSE(Matches(
+      *q->filter, json::Parse(R"({"metrics":{"tokens":10,"x":-2},"name":"ABC"})")->as_object()));
+}
+
+// ---- aggregation ------------------------------------------------------------------------------
+
+TEST(BtqlTextAggregation, PipeDimensionsAndMeasures) {
+  const std::string model = Id(R"("metadata","model")");
+  const std::string want =
+      Canon(std::string(R"({"from":)") + kFromE + R"(,"dimensions":[{"expr":)" + model +
+            R"(,"alias":"model"},{"expr":)" +
+            Fn("date_trunc", Lit(R"("day")") + "," + Id(R"("created")")) +
+            R"(,"alias":"day"}],"measures":[{"expr":)" + Fn("count", "") +
+            R"(,"alias":"count"},{"expr":)" + Fn("avg", Id(R"("scores","f")")) +
+            R"(,"alias":"f"},{"expr":)" +
+            Fn("percentile", Id(R"("metrics","latency")") + "," + Lit("0.95")) +
+            R"(,"alias":"percentile"}],"filter":)" + Bin("ne", model, Lit("null")) +
+            R"(,"sort":[{"expr":)" + Id(R"("count")") + R"(,"dir":"desc"}],"limit":10})");
+  EXPECT_EQ(Ast("from: experiment('e')\n"
+                "dimensions: metadata.model, date_trunc('day', created) AS day\n"
+                "measures: count(*), avg(scores.f) AS f, percentile(metrics.latency, 0.95)\n"
+                "filter: metadata.model != null\n"
+                "sort: count desc\n"
+                "limit: 10"),
+            want);
+  // Sorting by a measure's expression sorts by its column.
+  EXPECT_EQ(Ast("from: experiment('e') | dimensions: metadata.model, "
+                "date_trunc('day', created) AS day | measures: count(*), avg(scores.f) AS f, "
+                "percentile(metrics.latency, 0.95) | filter: metadata.model != null | "
+                "sort: count(*) desc | limit: 10"),
+            want);
+  // Measures alone, and dimensions alone.
+  auto ast = ParseBtqlText("from: experiment('e') | measures: sum(metrics.tokens) AS tokens");
+  ASSERT_TRUE(ast.ok()) << ast.status().ToString();
+  EXPECT_FALSE(ast->contains("select"));
+  EXPECT_FALSE(ast->contains("dimensions"));
+  auto q = ParseQueryAst(*ast);
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  EXPECT_EQ(q->measures.size(), 1u);
+  EXPECT_EQ(q->measures[0].alias, "tokens");
+  ast = ParseBtqlText("from: experiment('e') | dimensions: metadata.model");
+  ASSERT_TRUE(ast.ok());
+  EXPECT_FALSE(ast->contains("select"));
+  EXPECT_TRUE(ParseQueryAst(*ast).ok());
+}
+
+TEST(BtqlTextAggregation, SqlGroupBy) {
+  const std::string model = Id(R"("metadata","model")");
+  const std::string want = Canon(
+      std::string(R"({"from":)") + kFromE + R"(,"dimensions":[{"expr":)" + model +
+      R"(,"alias":"m"}],"measures":[{"expr":)" + Fn("count", "") + R"(,"alias":"count"},{"expr":)" +
+      Fn("sum", Id(R"("metrics","tokens")")) + R"(,"alias":"tokens"}],"filter":)" +
+      Bin("gt", Id(R"("scores","f")"), Lit("0.5")) + R"(,"sort":[{"expr":)" + Id(R"("tokens")") +
+      R"(,"dir":"desc"},{"expr":)" + Id(R"("m")") + R"(,"dir":"asc"}],"limit":5})");
+  EXPECT_EQ(Ast("SELECT metadata.model AS m, count(*), sum(metrics.tokens) AS tokens "
+                "FROM experiment('e') WHERE scores.f > 0.5 GROUP BY metadata.model "
+                "ORDER BY tokens DESC, m LIMIT 5"),
+            want);
+  // GROUP BY an alias or a position; ORDER BY an aggregate or a grouped expression.
+  EXPECT_EQ(Ast("select metadata.model as m, COUNT(*), sum(metrics.tokens) as tokens "
+                "from experiment('e') where scores.f > 0.5 group by m "
+                "order by sum(metrics.tokens) desc, metadata.model limit 5"),
+            want);
+  EXPECT_EQ(Ast("SELECT metadata.model AS m, count(*), sum(metrics.tokens) AS tokens "
+                "FROM experiment('e') WHERE scores.f > 0.5 GROUP BY 1 "
+                "ORDER BY 3 DESC, m LIMIT 5")
+                .empty(),
+            false);
+  // The same query in pipe syntax.
+  EXPECT_EQ(Ast("from: experiment('e') | dimensions: metadata.model AS m | "
+                "measures: count(*), sum(metrics.tokens) AS tokens | filter: scores.f > 0.5 | "
+                "sort: tokens desc, m | limit: 5"),
+            want);
+  // Aggregates without GROUP BY: measures only. GROUP BY without aggregates: dimensions only.
+  auto ast = ParseBtqlText("SELECT count(*) AS n, max(created) FROM experiment('e')");
+  ASSERT_TRUE(ast.ok()) << ast.status().ToString();
+  EXPECT_EQ(json::CanonicalString(ast->at("measures")),
+            Canon(R"([{"expr":)" + Fn("count", "") + R"(,"alias":"n"},{"expr":)" +
+                  Fn("max", Id(R"("created")")) + R"(,"alias":"max"}])"));
+  EXPECT_FALSE(ast->contains("select"));
+  EXPECT_FALSE(ast->contains("dimensions"));
+  EXPECT_TRUE(ParseQueryAst(*ast).ok());
+  ast = ParseBtqlText("SELECT tags FROM experiment('e') GROUP BY tags");
+  ASSERT_TRUE(ast.ok()) << ast.status().ToString();
+  EXPECT_EQ(json::CanonicalString(ast->at("dimensions")),
+            Canon(R"([{"expr":)" + Id(R"("tags")") + R"(,"alias":"tags"}])"));
+  EXPECT_FALSE(ast->contains("measures"));
+  EXPECT_TRUE(ParseQueryAst(*ast).ok());
+}
+
+TEST(BtqlTextAggregation, CountDistinctAndScalarDimensions) {
+  auto ast = ParseBtqlText(
+      "SELECT lower(metadata.model), count_distinct(id) AS ids, min(metrics.x * 2) AS lo "
+      "FROM dataset('d') GROUP BY lower(metadata.model)");
+  ASSERT_TRUE(ast.ok()) << ast.status().ToString();
+  auto q = ParseQueryAst(*ast);
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  ASSERT_EQ(q->dimensions.size(), 1u);
+  EXPECT_EQ(q->dimensions[0].alias, "lower");
+  ASSERT_EQ(q->measures.size(), 2u);
+  EXPECT_EQ(q->measures[0].expr.function, "count_distinct");
+  EXPECT_EQ(q->measures[1].alias, "lo");
+}
+
 // ---- errors: each names the line and column -----------------------------------------------------
 
 TEST(BtqlTextErrors, PositionedMessages) {
@@ -297,10 +463,47 @@ TEST(BtqlTextErrors, PositionedMessages) {
        "line 1, column 32: expected an expression after "
        "'filter:', found the end of the query"},
       {"", "line 1, column 1: the query is empty"},
-      {"from: experiment('e')\nfilter: lower(x) = 'a'",
-       "line 2, column 9: function 'lower()' is not supported yet"},
-      {"from: experiment('e')\nfilter: a + 1 = 2",
-       "line 2, column 11: arithmetic ('+') is not supported yet"},
+      {"from: experiment('e')\nfilter: lowr(x) = 'a'",
+       "line 2, column 9: unknown function 'lowr()'; known are lower"},
+      {"from: experiment('e')\nfilter: a + = 2",
+       "line 2, column 13: expected an expression after '+', found '='"},
+      {"from: experiment('e')\nfilter: lower(x = 'a'",
+       "line 2, column 22: expected ')' to close the arguments of 'lower(' at line 2, column 14"},
+      {"from: experiment('e')\nfilter: sum(x) > 1",
+       "line 2, column 9: the aggregate 'sum()' cannot be used in a filter"},
+      {"from: experiment('e')\nfilter: sum(*) > 1", "line 2, column 13: '*' is only allowed"},
+      {"select: count(*) | from: experiment('e')",
+       "line 1, column 9: the aggregate 'count()' does not belong in 'select:'"},
+      {"dimensions: a\nmeasures: count(*)\nselect: b\nfrom: experiment('e')",
+       "line 3, column 1: use either 'select:' or 'dimensions:'/'measures:', not both"},
+      {"from: experiment('e')\nmeasures: x", "line 2, column 11: a measure must be an aggregate"},
+      {"from: experiment('e')\nmeasures: sum(x) / count(*) AS r",
+       "line 2, column 11: a measure must be a single aggregate call"},
+      {"from: experiment('e')\nmeasures: sum(count(x))",
+       "line 2, column 15: the aggregate 'count()' cannot be used inside another aggregate"},
+      {"from: experiment('e')\ndimensions: max(x)",
+       "line 2, column 13: the aggregate 'max()' does not belong in 'dimensions:'"},
+      {"from: experiment('e')\ndimensions: *", "line 2, column 13: '*' is not allowed in"},
+      {"from: experiment('e')\ndimensions: a + 1", "line 2, column 13: name this selected"},
+      {"from: experiment('e')\nmeasures: count(*), count(x)",
+       "line 2, column 21: the column name 'count' is used twice"},
+      {"from: experiment('e')\nmeasures: count(*)\nsort: sum(x)",
+       "line 3, column 7: sorting by the aggregate 'sum()' needs the same aggregate"},
+      {"SELECT a, count(*) FROM experiment('e')",
+       "line 1, column 8: the column 'a' must appear in GROUP BY"},
+      {"SELECT a, b, count(*) FROM experiment('e') GROUP BY a",
+       "line 1, column 11: the column 'b' must appear in GROUP BY"},
+      {"SELECT a FROM experiment('e') GROUP BY a, b",
+       "line 1, column 43: this GROUP BY key is not a selected column"},
+      {"SELECT a FROM experiment('e') GROUP BY count(*)",
+       "line 1, column 40: GROUP BY cannot use the aggregate 'count()'"},
+      {"SELECT a FROM experiment('e') GROUP a", "line 1, column 37: expected BY after GROUP"},
+      {"SELECT a, count(*) FROM experiment('e') GROUP BY a HAVING count(*) > 1",
+       "line 1, column 52: HAVING is not supported yet"},
+      {"SELECT * FROM experiment('e') GROUP BY x",
+       "line 1, column 8: SELECT * cannot be combined with GROUP BY"},
+      {"SELECT count(*) + 1 AS n FROM experiment('e')",
+       "line 1, column 8: a measure must be a single aggregate call"},
       {"from: experiment('e')\nfilter: a = 1 = 2", "line 2, column 15: comparisons do not chain"},
       {"from: experiment('e')\nfilter: a # 1", "line 2, column 11: unexpected character '#'"},
       {"from: prompt('p')", "line 1, column 7: expected a source such as experiment"},
@@ -309,9 +512,8 @@ TEST(BtqlTextErrors, PositionedMessages) {
       {"from: experiment('e')\nfrom: dataset('d')",
        "line 2, column 1: the 'from:' clause appears twice"},
       {"from: experiment('e') limit: 3", "line 1, column 23: unexpected 'limit' after the 'from:'"},
-      {"dimensions: x | from: experiment('e')",
-       "line 1, column 1: the 'dimensions:' clause is not supported yet"},
-      {"SELECT * FROM experiment('e') GROUP BY x", "line 1, column 31: GROUP is not supported"},
+      {"pivot: x | from: experiment('e')",
+       "line 1, column 1: the 'pivot:' clause is not supported yet"},
       {"from: experiment('e')\nfilter: a IS 3", "line 2, column 14: expected NULL after 'IS'"},
       {"from: experiment('e')\nfilter: 12abc = 1", "line 2, column 9: malformed number '12abc'"},
       {"from: experiment('e')\nfilter: a = 1e999", "line 2, column 13: the number 1e999 is out"},
@@ -336,6 +538,15 @@ TEST(BtqlTextErrors, DeepNestingIsRejectedNotRecursedInto) {
   for (int i = 0; i < 10'000; ++i) nots += "NOT ";
   nots += "a = 1";
   EXPECT_NE(Error(nots).find("nested more than 64 levels"), std::string::npos);
+  std::string minuses = "from: experiment('e')\nfilter: ";
+  for (int i = 0; i < 10'000; ++i) minuses += "- ";
+  EXPECT_NE(Error(minuses + "a = 1").find("nested more than 64 levels"), std::string::npos);
+  std::string sums = "from: experiment('e')\nfilter: a";
+  for (int i = 0; i < 10'000; ++i) sums += " + a";
+  EXPECT_NE(Error(sums + " = 1").find("nested more than 64 levels"), std::string::npos);
+  std::string calls = "from: experiment('e')\nfilter: ";
+  for (int i = 0; i < 10'000; ++i) calls += "abs(";
+  EXPECT_NE(Error(calls + "a").find("nested more than 64 levels"), std::string::npos);
   // Within the bound, nesting parses.
   EXPECT_TRUE(ParseBtqlText("from: experiment('e')\nfilter: " + std::string(60, '(') + "a = 1" +
                             std::string(60, ')'))

@@ -211,7 +211,7 @@ test("bad requests answer clear JSON errors and write nothing", async () => {
     [415, good, { "Content-Type": "text/plain", ...parent }, /Content-Type/],
     [415, good, { "Content-Type": "application/json", "Content-Encoding": "br", ...parent }, /Content-Encoding/],
     [400, good, { "Content-Type": "application/json" }, /x-bt-parent/],
-    [400, good, { "Content-Type": "application/json", "x-bt-parent": "playground_id:x" }, /unsupported parent/],
+    [400, good, { "Content-Type": "application/json", "x-bt-parent": "bogus:x" }, /unsupported parent/],
     [400, "{\"resourceSpans\": [", { "Content-Type": "application/json", ...parent }, /./],
     [400, Buffer.from([0x0a, 0x20, 0x12, 0x05]), { "Content-Type": "application/x-protobuf", ...parent }, /protobuf/],
     [400, Buffer.from("not gzip"), { "Content-Type": "application/json", "Content-Encoding": "gzip", ...parent }, /gzip/],
@@ -237,4 +237,41 @@ test("bad requests answer clear JSON errors and write nothing", async () => {
   assert.equal(empty.type, "application/x-protobuf");
   assert.equal(empty.text, "");
   assert.equal((await arbor.btqlAll("project_logs", project.id)).length, 1);
+});
+
+function v4Export({ type, spanHex, rootHex, json }) {
+  const head = [4, type, spanHex ? 2 : 0];
+  const parts = [Buffer.from(head)];
+  if (spanHex) parts.push(Buffer.from([3]), Buffer.from(spanHex, "hex"), Buffer.from([4]), Buffer.from(rootHex, "hex"));
+  parts.push(Buffer.from(JSON.stringify(json)));
+  return Buffer.concat(parts).toString("base64");
+}
+
+test("exported span parent (v4) and Phoenix routing", async () => {
+  const projectName = uniq("otel-export");
+  const spans = await recordTrace();
+  const blob = v4Export({ type: 2, spanHex: "1234567890abcdef", rootHex: "00112233445566778899aabbccddeeff",
+    json: { row_id: "r", compute_object_metadata_args: { project_name: projectName } } });
+  const exporter = new JsonExporter({
+    url: `${arbor.url}/otel/v1/traces`,
+    headers: { Authorization: `Bearer ${arbor.apiKey}`, "x-bt-parent": blob },
+  });
+  const result = await exportWith(exporter, spans);
+  assert.equal(result.code, 0, `export failed: ${result.error}`);
+  const project = await registerProject(projectName);
+  const rows = await arbor.btqlAll("project_logs", project.id);
+  assert.equal(rows.length, 2);
+  for (const r of rows) assert.equal(r.root_span_id, "00112233445566778899aabbccddeeff");
+  const root = rows.find((r) => r.span_attributes.name === "answer-question");
+  assert.deepEqual(root.span_parents, ["1234567890abcdef"]);
+
+  const px = uniq("phoenix");
+  const exp2 = new JsonExporter({
+    url: `${arbor.url}/v1/traces`,
+    headers: { Authorization: `Bearer ${arbor.apiKey}`, "x-project-name": px },
+  });
+  const r2 = await exportWith(exp2, await recordTrace());
+  assert.equal(r2.code, 0, `export failed: ${r2.error}`);
+  const p2 = await registerProject(px);
+  assert.equal((await arbor.btqlAll("project_logs", p2.id)).length, 2);
 });
