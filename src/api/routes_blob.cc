@@ -18,16 +18,21 @@ bool IsValidAttachmentKey(const std::string& key) {
   return !key.empty() && key.find('/') == std::string::npos && storage::IsValidObjectKey(key);
 }
 
+// The attachment key a request body names, checked to be one safe path segment.
+StatusOr<std::string> AttachmentKey(const bj::object& body) {
+  ASSIGN_OR_RETURN(std::string key, RequireString(body, "key"));
+  if (!IsValidAttachmentKey(key)) return InvalidArgument("invalid attachment key");
+  return key;
+}
+
 }  // namespace
 
 void App::AddBlobRoutes() {
   router_.Add({"POST", "/attachment", false, [this](const Call& c) -> Response {
                  auto body = BodyObject(c.request);
                  if (!body.ok()) return Error(body.status());
-                 auto key = RequireString(*body, "key");
+                 auto key = AttachmentKey(*body);
                  if (!key.ok()) return Error(key.status());
-                 if (!IsValidAttachmentKey(*key))
-                   return Error(InvalidArgument("invalid attachment key"));
                  auto ct = OptString(*body, "content_type");
                  auto filename = OptString(*body, "filename");
                  if (!ct.ok() || !filename.ok()) {
@@ -57,10 +62,8 @@ void App::AddBlobRoutes() {
   router_.Add({"POST", "/attachment/status", false, [this](const Call& c) -> Response {
                  auto body = BodyObject(c.request);
                  if (!body.ok()) return Error(body.status());
-                 auto key = RequireString(*body, "key");
+                 auto key = AttachmentKey(*body);
                  if (!key.ok()) return Error(key.status());
-                 if (!IsValidAttachmentKey(*key))
-                   return Error(InvalidArgument("invalid attachment key"));
                  auto status = OptObject(*body, "status");
                  if (!status.ok() || !status->has_value()) {
                    return Error(InvalidArgument("'status' must be an object"));

@@ -140,39 +140,6 @@ void WriteDouble(double d, std::string& out) {
   out.append(buf, p);
 }
 
-void WriteCanonical(const bj::value& v, std::string& out) {
-  if (!v.is_object()) {
-    if (v.is_array()) {
-      out.push_back('[');
-      bool first = true;
-      for (const auto& e : v.get_array()) {
-        if (!first) out.push_back(',');
-        first = false;
-        WriteCanonical(e, out);
-      }
-      out.push_back(']');
-      return;
-    }
-    SerializeTo(v, out);
-    return;
-  }
-  const bj::object& obj = v.get_object();
-  std::vector<const bj::key_value_pair*> items;
-  items.reserve(obj.size());
-  for (const auto& kv : obj) items.push_back(&kv);
-  std::sort(items.begin(), items.end(), [](auto* a, auto* b) { return a->key() < b->key(); });
-  out.push_back('{');
-  bool first = true;
-  for (const auto* kv : items) {
-    if (!first) out.push_back(',');
-    first = false;
-    WriteString(kv->key(), out);
-    out.push_back(':');
-    WriteCanonical(kv->value(), out);
-  }
-  out.push_back('}');
-}
-
 // JSON has no infinities; a number too large for a double must not turn into one.
 bool AllFinite(const bj::value& v) {
   switch (v.kind()) {
@@ -195,7 +162,36 @@ bool AllFinite(const bj::value& v) {
 
 }  // namespace
 
-void SerializeTo(const bj::value& v, std::string& out) {
+namespace {
+
+void Write(const bj::value& v, std::string& out, bool sort_keys);
+
+// Objects keep their key order, or are sorted by key for canonical text.
+void WriteObject(const bj::object& o, std::string& out, bool sort_keys) {
+  out.push_back('{');
+  auto member = [&](const bj::key_value_pair& kv, bool first) {
+    if (!first) out.push_back(',');
+    WriteString(kv.key(), out);
+    out.push_back(':');
+    Write(kv.value(), out, sort_keys);
+  };
+  if (sort_keys) {
+    std::vector<const bj::key_value_pair*> items;
+    items.reserve(o.size());
+    for (const auto& kv : o) items.push_back(&kv);
+    std::sort(items.begin(), items.end(), [](auto* x, auto* y) { return x->key() < y->key(); });
+    for (std::size_t i = 0; i < items.size(); ++i) member(*items[i], i == 0);
+  } else {
+    bool first = true;
+    for (const auto& kv : o) {
+      member(kv, first);
+      first = false;
+    }
+  }
+  out.push_back('}');
+}
+
+void Write(const bj::value& v, std::string& out, bool sort_keys) {
   switch (v.kind()) {
     case bj::kind::null:
       out += "null";
@@ -221,26 +217,22 @@ void SerializeTo(const bj::value& v, std::string& out) {
       for (const auto& e : v.get_array()) {
         if (!first) out.push_back(',');
         first = false;
-        SerializeTo(e, out);
+        Write(e, out, sort_keys);
       }
       out.push_back(']');
       return;
     }
-    case bj::kind::object: {
-      out.push_back('{');
-      bool first = true;
-      for (const auto& kv : v.get_object()) {
-        if (!first) out.push_back(',');
-        first = false;
-        WriteString(kv.key(), out);
-        out.push_back(':');
-        SerializeTo(kv.value(), out);
-      }
-      out.push_back('}');
+    case bj::kind::object:
+      WriteObject(v.get_object(), out, sort_keys);
       return;
-    }
   }
 }
+
+}  // namespace
+
+void SerializeTo(const bj::value& v, std::string& out) { Write(v, out, false); }
+
+void SerializeTo(const bj::object& o, std::string& out) { WriteObject(o, out, false); }
 
 void SerializeString(std::string_view s, std::string& out) { WriteString(s, out); }
 
@@ -254,19 +246,6 @@ std::string Serialize(const bj::object& o) {
   std::string out;
   SerializeTo(o, out);
   return out;
-}
-
-void SerializeTo(const bj::object& o, std::string& out) {
-  out.push_back('{');
-  bool first = true;
-  for (const auto& kv : o) {
-    if (!first) out.push_back(',');
-    first = false;
-    WriteString(kv.key(), out);
-    out.push_back(':');
-    SerializeTo(kv.value(), out);
-  }
-  out.push_back('}');
 }
 
 StatusOr<bj::value> Parse(std::string_view text) {
@@ -334,7 +313,7 @@ bool Equals(const bj::value& a, const bj::value& b) { return Compare(a, b) == 0;
 
 std::string CanonicalString(const bj::value& v) {
   std::string out;
-  WriteCanonical(v, out);
+  Write(v, out, true);
   return out;
 }
 
