@@ -1,6 +1,6 @@
-// Fuzzes OTLP trace decoding. The first byte picks the encoding (and gzip); the rest is the
-// body. Whatever decodes must map to rows that logs3 validation accepts once routed, since
-// the HTTP route writes them through the same path.
+// Fuzzes OTLP trace decoding. The first byte picks the encoding (and gzip), or parent-header
+// parsing; the rest is the body. Whatever decodes must map to rows that logs3 validation accepts
+// once routed, since the HTTP route writes them through the same path.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -14,6 +14,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   const std::uint8_t mode = data[0];
   std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
+  if (mode & 4) {
+    // The whole input as an x-bt-parent header, including base64 exported spans.
+    (void)otlp::ParseParent(body);
+    return 0;
+  }
   std::string inflated;
   if (mode & 2) {
     auto out = otlp::Gunzip(body);

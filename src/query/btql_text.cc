@@ -288,7 +288,8 @@ bool IsShapeWord(const std::string& lower) {
 
 constexpr std::string_view kKnownFunctions =
     "lower, upper, concat, coalesce, nullif, least, greatest, len, length, round, abs, "
-    "date_trunc, to_string, to_number, and the aggregates count, count_distinct, sum, avg, min, "
+    "date_trunc, to_string, to_number, now, json_extract, and the aggregates count, "
+    "count_distinct, sum, avg, min, "
     "max, percentile";
 
 // One item of a select, dimensions or measures list, with where it came from.

@@ -136,6 +136,15 @@ TEST(Functions, ScalarsAndArithmetic) {
   EXPECT_TRUE(Eval1(R"({"op":"div","left":{"op":"literal","value":1},
                         "right":{"op":"literal","value":0}})")
                   .is_null());
+  EXPECT_EQ(Eval1(Fn("json_extract", Lit(R"("{\"a\":{\"b\":[5,6]}}")") + "," + Lit(R"("a.b.1")")))
+                .as_int64(),
+            6);
+  EXPECT_EQ(
+      Eval1(Fn("json_extract", R"({"op":"ident","name":["m"]})" + std::string(",") + Lit(R"("k")")),
+            R"({"m":{"k":"v"}})"),
+      bj::value("v"));
+  EXPECT_TRUE(Eval1(Fn("json_extract", Lit(R"("not json")") + "," + Lit(R"("a")"))).is_null());
+  EXPECT_EQ(Eval1(Fn("now", "")).as_string().size(), 24u);  // 2026-11-27T21:07:32.892Z
   EXPECT_FALSE(ParseExpr(json::Parse(Fn("exec_shell", Lit("1"))).value()).ok());
   EXPECT_TRUE(Eval1(Fn("count", "")).is_null());  // aggregates mean nothing on one row
 }

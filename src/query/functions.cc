@@ -22,9 +22,10 @@ const std::set<std::string>& Aggregates() {
 }
 
 const std::set<std::string>& Scalars() {
-  static const std::set<std::string> names = {
-      "lower", "upper",  "concat", "coalesce", "nullif",     "least",     "greatest",
-      "len",   "length", "round",  "abs",      "date_trunc", "to_string", "to_number"};
+  static const std::set<std::string> names = {"lower",     "upper",     "concat",   "coalesce",
+                                              "nullif",    "least",     "greatest", "len",
+                                              "length",    "round",     "abs",      "date_trunc",
+                                              "to_string", "to_number", "now",      "json_extract"};
   return names;
 }
 
@@ -74,6 +75,29 @@ bj::value DateTrunc(const bj::value& unit, const bj::value& ts) {
   double offset = u.find("week") != std::string::npos ? 4 * 86400 : 0;  // 1970-01-05 is a Monday
   double start = std::floor((*secs - offset) / *width) * *width + offset;
   return bj::value(FormatIsoTime(static_cast<std::int64_t>(start * 1e6)));
+}
+
+// json_extract(value, 'a.b.0'): a path into a JSON value, or into a string holding JSON.
+bj::value JsonExtract(const bj::value& v, const bj::value& path) {
+  if (!path.is_string()) return nullptr;
+  bj::value parsed;
+  const bj::value* root = &v;
+  if (v.is_string()) {
+    auto p = json::Parse(v.get_string());
+    if (!p.ok()) return nullptr;
+    parsed = std::move(*p);
+    root = &parsed;
+  }
+  std::vector<std::string> parts;
+  std::string_view rest = path.get_string();
+  while (!rest.empty()) {
+    std::size_t dot = rest.find('.');
+    parts.emplace_back(rest.substr(0, dot));
+    if (dot == std::string_view::npos) break;
+    rest.remove_prefix(dot + 1);
+  }
+  const bj::value* found = parts.empty() ? root : json::FindPath(*root, parts);
+  return found ? *found : bj::value(nullptr);
 }
 
 bj::value Extreme(const std::vector<bj::value>& args, bool greatest) {
@@ -162,6 +186,8 @@ bj::value CallScalar(const std::string& name, const std::vector<bj::value>& args
     return arg(0).is_number() ? bj::value(std::fabs(arg(0).to_number<double>()))
                               : bj::value(nullptr);
   if (name == "date_trunc") return DateTrunc(arg(0), arg(1));
+  if (name == "now") return bj::value(FormatIsoTime(NowMicros()));
+  if (name == "json_extract") return JsonExtract(arg(0), arg(1));
   if (name == "to_string") return arg(0).is_null() ? bj::value(nullptr) : bj::value(Text(arg(0)));
   if (name == "to_number") {
     if (arg(0).is_number()) return arg(0);

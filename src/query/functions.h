@@ -1,5 +1,6 @@
 // BTQL scalar functions (lower, upper, concat, coalesce, nullif, least, greatest, len, round,
-// abs, date_trunc, to_string, to_number) and the names of the aggregate functions.
+// abs, date_trunc, to_string, to_number, now, json_extract) and the names of the aggregate
+// functions.
 #pragma once
 
 #include <boost/json.hpp>
