@@ -2,9 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
-
-#include "base/util.h"
+#include "query/test_env.h"
 
 namespace arbor::query {
 namespace {
@@ -13,62 +11,35 @@ namespace bj = boost::json;
 
 class EngineTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("arbor-engine-" + NewUuid());
-    std::filesystem::create_directories(dir_);
-    catalog_ = std::move(catalog::OpenSqliteCatalog(dir_ + "/catalog.db").value());
-    org_ = catalog_->CreateOrg("o")->id;
-    exp_ = NewExperiment("e");
-    writer_ = std::make_unique<ingest::Writer>(*catalog_, store_);
-    wal_ = std::move(storage::Wal::Open({.dir = dir_ + "/wal"}, [](std::string_view) {
-                       return Status::Ok();
-                     }).value());
-    writer_->Attach(wal_.get());
-    engine_ = std::make_unique<Engine>(*catalog_, store_, *writer_);
-  }
-
-  std::string NewExperiment(const std::string& name) {
-    catalog::CatalogObject e{.id = NewUuid(),
-                             .org_id = org_,
-                             .kind = catalog::ObjectKind::kExperiment,
-                             .project_id = "p",
-                             .name = name,
-                             .created = "now"};
-    return catalog_->CreateObject(e)->id;
-  }
+  std::string NewExperiment(const std::string& name) { return env_.NewExperiment(name); }
 
   std::uint64_t Write(const std::string& exp, const std::string& rows) {
     bj::array arr = json::Parse(rows)->as_array();
     for (auto& r : arr) r.as_object()["experiment_id"] = exp;
-    return writer_->Write(org_, ingest::ParseRows(arr).value()).value();
+    return env_.writer->Write(env_.org, ingest::ParseRows(arr).value()).value();
   }
 
   Query Q(const std::string& extra = "") {
     std::string ast = R"({"select":[{"op":"star"}],"from":{"op":"function","name":{"op":"ident",
         "name":["experiment"]},"args":[{"op":"literal","value":")" +
-                      exp_ + "\"}]}" + extra + "}";
+                      env_.exp + "\"}]}" + extra + "}";
     return ParseQueryAst(json::Parse(ast)->as_object()).value();
   }
 
-  std::string dir_, org_, exp_;
-  std::unique_ptr<catalog::Catalog> catalog_;
-  storage::RowStore store_;
-  std::unique_ptr<ingest::Writer> writer_;
-  std::unique_ptr<storage::Wal> wal_;
-  std::unique_ptr<Engine> engine_;
+  TestEnv env_;
 };
 
 TEST_F(EngineTest, CursorPagesNeitherRepeatNorSkipWhileWritesContinue) {
-  for (int i = 0; i < 10; ++i) Write(exp_, R"([{"id":"r)" + std::to_string(i) + R"("}])");
+  for (int i = 0; i < 10; ++i) Write(env_.exp, R"([{"id":"r)" + std::to_string(i) + R"("}])");
   std::set<std::string> seen;
   Query q = Q(R"(,"limit":3)");
   for (int page = 0; page < 10; ++page) {
-    auto r = engine_->Run(org_, q, std::nullopt);
+    auto r = env_.engine->Run(env_.org, q, std::nullopt);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     for (auto& row : r->data) {
       EXPECT_TRUE(seen.insert(std::string(row.as_object().at("id").as_string())).second);
     }
-    Write(exp_, R"([{"id":"late)" + std::to_string(page) + R"("}])");  // after the snapshot
+    Write(env_.exp, R"([{"id":"late)" + std::to_string(page) + R"("}])");  // after the snapshot
     if (r->cursor.empty()) break;
     q.cursor = r->cursor;
   }
@@ -76,31 +47,33 @@ TEST_F(EngineTest, CursorPagesNeitherRepeatNorSkipWhileWritesContinue) {
 }
 
 TEST_F(EngineTest, VersionReadsAndFiltersAndComments) {
-  std::uint64_t v1 = Write(exp_, R"([{"id":"a","input":1},{"id":"b","input":2}])");
-  Write(exp_, R"([{"id":"a","_object_delete":true}])");
-  Write(exp_, R"([{"id":"c1","origin":{"id":"b"},"comment":{"text":"nice"}}])");
-  auto now = engine_->Run(org_, Q(), std::nullopt).value();
+  std::uint64_t v1 = Write(env_.exp, R"([{"id":"a","input":1},{"id":"b","input":2}])");
+  Write(env_.exp, R"([{"id":"a","_object_delete":true}])");
+  Write(env_.exp, R"([{"id":"c1","origin":{"id":"b"},"comment":{"text":"nice"}}])");
+  auto now = env_.engine->Run(env_.org, Q(), std::nullopt).value();
   ASSERT_EQ(now.data.size(), 1u);
   EXPECT_EQ(now.data[0].as_object().at("id").as_string(), "b");
   EXPECT_EQ(now.data[0].as_object().at("comments").as_array().size(), 1u);
   EXPECT_EQ(now.data[0].as_object().at("is_root").as_bool(), true);
-  auto old = engine_->Run(org_, Q(), v1).value();
+  auto old = env_.engine->Run(env_.org, Q(), v1).value();
   EXPECT_EQ(old.data.size(), 2u);
-  auto filtered = engine_
-                      ->Run(org_, Q(R"(,"filter":{"op":"eq","left":{"op":"ident",
+  auto filtered = env_.engine
+                      ->Run(env_.org, Q(R"(,"filter":{"op":"eq","left":{"op":"ident",
       "name":["input"]},"right":{"op":"literal","value":1}})"),
                             v1)
                       .value();
   ASSERT_EQ(filtered.data.size(), 1u);
   EXPECT_EQ(filtered.data[0].as_object().at("id").as_string(), "a");
-  EXPECT_EQ(engine_->CountRows(org_, {ingest::ObjectType::kExperiment, exp_}).value(), 1u);
+  EXPECT_EQ(env_.engine->CountRows(env_.org, {ingest::ObjectType::kExperiment, env_.exp}).value(),
+            1u);
 }
 
 TEST_F(EngineTest, IndexLookupsAgreeWithScans) {
-  Write(exp_, R"([{"id":"a","root_span_id":"t1"},{"id":"b","root_span_id":"t1","span_parents":["a"],
+  Write(env_.exp,
+        R"([{"id":"a","root_span_id":"t1"},{"id":"b","root_span_id":"t1","span_parents":["a"],
                   "span_attributes":{"purpose":"scorer"}},{"id":"c","root_span_id":"t2"}])");
   auto ids = [&](const std::string& filter) {
-    auto r = engine_->Run(org_, Q(R"(,"filter":)" + filter), std::nullopt).value();
+    auto r = env_.engine->Run(env_.org, Q(R"(,"filter":)" + filter), std::nullopt).value();
     std::vector<std::string> out;
     for (auto& row : r.data) out.emplace_back(row.as_object().at("id").as_string());
     return out;
@@ -125,7 +98,7 @@ TEST_F(EngineTest, IndexLookupsAgreeWithScans) {
 }
 
 TEST_F(EngineTest, TracesAndSummaryShapes) {
-  Write(exp_, R"([
+  Write(env_.exp, R"([
     {"id":"r1","span_id":"r1","root_span_id":"t1","input":"first question, rather long text",
      "metrics":{"start":10,"end":20},"created":"2026-01-01T00:00:01Z"},
     {"id":"l1","span_id":"l1","root_span_id":"t1","span_parents":["r1"],"output":"needle",
@@ -136,11 +109,12 @@ TEST_F(EngineTest, TracesAndSummaryShapes) {
      "created":"2026-01-01T00:00:02Z"}])");
   const char* needle = R"(,"filter":{"op":"eq","left":{"op":"ident","name":["output"]},
                           "right":{"op":"literal","value":"needle"}})";
-  auto traces = engine_->Run(org_, Q(std::string(R"(,"shape":"traces")") + needle), std::nullopt);
+  auto traces =
+      env_.engine->Run(env_.org, Q(std::string(R"(,"shape":"traces")") + needle), std::nullopt);
   ASSERT_TRUE(traces.ok()) << traces.status().ToString();
   EXPECT_EQ(traces->data.size(), 3u);  // every span of t1, none of t2
-  auto summary = engine_->Run(
-      org_, Q(std::string(R"(,"shape":"summary","preview_length":10)") + needle), std::nullopt);
+  auto summary = env_.engine->Run(
+      env_.org, Q(std::string(R"(,"shape":"summary","preview_length":10)") + needle), std::nullopt);
   ASSERT_TRUE(summary.ok());
   ASSERT_EQ(summary->data.size(), 1u);
   const bj::object& row = summary->data[0].as_object();
@@ -154,11 +128,11 @@ TEST_F(EngineTest, TracesAndSummaryShapes) {
   // Newest traces first, one per page.
   Query newest = Q(R"(,"shape":"summary","limit":1,"sort":[{"expr":{"op":"ident",
       "name":["created"]},"dir":"desc"}])");
-  auto p1 = engine_->Run(org_, newest, std::nullopt).value();
+  auto p1 = env_.engine->Run(env_.org, newest, std::nullopt).value();
   ASSERT_EQ(p1.data.size(), 1u);
   EXPECT_EQ(p1.data[0].as_object().at("id").as_string(), "r2");
   newest.cursor = p1.cursor;
-  auto p2 = engine_->Run(org_, newest, std::nullopt).value();
+  auto p2 = env_.engine->Run(env_.org, newest, std::nullopt).value();
   ASSERT_EQ(p2.data.size(), 1u);
   EXPECT_EQ(p2.data[0].as_object().at("id").as_string(), "r1");
   EXPECT_TRUE(p2.cursor.empty());
@@ -169,7 +143,7 @@ TEST_F(EngineTest, TracesAndSummaryShapes) {
 }
 
 TEST_F(EngineTest, DimensionsAndMeasures) {
-  Write(exp_, R"([
+  Write(env_.exp, R"([
     {"id":"a","created":"2026-01-01T10:05:00Z","metadata":{"model":"m1"},
      "metrics":{"start":0,"end":2,"tokens":10}},
     {"id":"b","created":"2026-01-01T10:55:00Z","metadata":{"model":"m1"},
@@ -193,7 +167,7 @@ TEST_F(EngineTest, DimensionsAndMeasures) {
                     fn("sum", R"({"op":"ident","name":["metrics","tokens"]})") +
                     R"(,"alias":"tokens"}],"sort":[{"expr":{"op":"ident","name":["hour"]}},
                     {"expr":{"op":"ident","name":["model"]}}])";
-  auto r = engine_->Run(org_, Q(ast), std::nullopt);
+  auto r = env_.engine->Run(env_.org, Q(ast), std::nullopt);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   std::string got;
   for (auto& row : r->data) got += json::CanonicalString(row) + "\n";
@@ -210,7 +184,7 @@ TEST_F(EngineTest, DimensionsAndMeasures) {
       R"(,"alias":"p50"},{"expr":)" + fn("count_distinct", model) +
       R"(,"alias":"models"},{"expr":)" + fn("max", R"({"op":"ident","name":["id"]})") +
       R"(,"alias":"last"}])";
-  auto all = engine_->Run(org_, Q(pct), std::nullopt).value();
+  auto all = env_.engine->Run(env_.org, Q(pct), std::nullopt).value();
   ASSERT_EQ(all.data.size(), 1u);
   EXPECT_EQ(json::CanonicalString(all.data[0]), R"({"last":"d","models":2,"p50":2})");
   // A measure that is not an aggregate is refused with a clear error.
@@ -223,13 +197,13 @@ TEST_F(EngineTest, DimensionsAndMeasures) {
 }
 
 TEST_F(EngineTest, SortWithCursor) {
-  Write(exp_, R"([{"id":"a","n":2},{"id":"b","n":3},{"id":"c","n":1}])");
+  Write(env_.exp, R"([{"id":"a","n":2},{"id":"b","n":3},{"id":"c","n":1}])");
   Query q = Q(R"(,"sort":[{"expr":{"op":"ident","name":["n"]},"dir":"desc"}],"limit":2)");
-  auto p1 = engine_->Run(org_, q, std::nullopt).value();
+  auto p1 = env_.engine->Run(env_.org, q, std::nullopt).value();
   ASSERT_EQ(p1.data.size(), 2u);
   EXPECT_EQ(p1.data[0].as_object().at("id").as_string(), "b");
   q.cursor = p1.cursor;
-  auto p2 = engine_->Run(org_, q, std::nullopt).value();
+  auto p2 = env_.engine->Run(env_.org, q, std::nullopt).value();
   ASSERT_EQ(p2.data.size(), 1u);
   EXPECT_EQ(p2.data[0].as_object().at("id").as_string(), "c");
   EXPECT_TRUE(p2.cursor.empty());
@@ -238,14 +212,15 @@ TEST_F(EngineTest, SortWithCursor) {
 TEST_F(EngineTest, UnknownObjectAndBadCursor) {
   Query q = Q();
   q.object_ids = {NewUuid()};
-  EXPECT_EQ(engine_->Run(org_, q, std::nullopt).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(env_.engine->Run(env_.org, q, std::nullopt).status().code(), StatusCode::kNotFound);
   q = Q();
   q.cursor = "garbage";
-  EXPECT_EQ(engine_->Run(org_, q, std::nullopt).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(env_.engine->Run(env_.org, q, std::nullopt).status().code(),
+            StatusCode::kInvalidArgument);
 }
 
 TEST_F(EngineTest, ComparisonAggregatesPerTraceAndMatchesByInput) {
-  std::string base = exp_;
+  std::string base = env_.exp;
   // Base: two cases. Scores live on child scorer spans, as Eval() writes them.
   Write(base, R"([
     {"id":"r1","span_id":"r1","root_span_id":"t1","input":"q1","metrics":{"start":0,"end":2}},
@@ -258,13 +233,14 @@ TEST_F(EngineTest, ComparisonAggregatesPerTraceAndMatchesByInput) {
     {"id":"s1","span_id":"s1","root_span_id":"u1","span_parents":["r1"],"scores":{"acc":0}},
     {"id":"r2","span_id":"r2","root_span_id":"u2","input":"q2","metrics":{"start":0,"end":1}},
     {"id":"s2","span_id":"s2","root_span_id":"u2","span_parents":["r2"],"scores":{"acc":1}}])");
-  auto out = engine_->CompareExperiments(org_, {.experiment_id = cur, .base_experiment_id = base});
+  auto out =
+      env_.engine->CompareExperiments(env_.org, {.experiment_id = cur, .base_experiment_id = base});
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(json::CanonicalString(bj::value(*out)),
             R"({"metrics":{"duration":{"diff":-2,"improvements":2,"metric":1,"name":"duration",)"
             R"("regressions":0,"unit":"s"}},"scores":{"acc":{"diff":-0.25,"improvements":1,)"
             R"("name":"acc","regressions":1,"score":0.5}}})");
-  auto alone = engine_->CompareExperiments(org_, {.experiment_id = base});
+  auto alone = env_.engine->CompareExperiments(env_.org, {.experiment_id = base});
   EXPECT_EQ(json::CanonicalString(alone->at("scores")),
             R"({"acc":{"improvements":0,"name":"acc","regressions":0,"score":0.75}})");
 }

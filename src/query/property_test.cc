@@ -2,13 +2,13 @@
 // a naive model that keeps every object's rows in a map and filters them one by one.
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <map>
 #include <random>
 #include <set>
 
-#include "base/util.h"
+#include "json/json.h"
 #include "query/engine.h"
+#include "query/test_env.h"
 
 namespace arbor::query {
 namespace {
@@ -19,31 +19,11 @@ using Model = std::map<std::string, bj::object>;  // live rows by id
 
 class PropertyTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("arbor-prop-" + NewUuid());
-    std::filesystem::create_directories(dir_);
-    catalog_ = std::move(catalog::OpenSqliteCatalog(dir_ + "/catalog.db").value());
-    org_ = catalog_->CreateOrg("o")->id;
-    catalog::CatalogObject e{.id = NewUuid(),
-                             .org_id = org_,
-                             .kind = catalog::ObjectKind::kExperiment,
-                             .project_id = "p",
-                             .name = "e",
-                             .created = "now"};
-    exp_ = catalog_->CreateObject(e)->id;
-    writer_ = std::make_unique<ingest::Writer>(*catalog_, store_);
-    wal_ = std::move(storage::Wal::Open({.dir = dir_ + "/wal"}, [](std::string_view) {
-                       return Status::Ok();
-                     }).value());
-    writer_->Attach(wal_.get());
-    engine_ = std::make_unique<Engine>(*catalog_, store_, *writer_);
-  }
-
   bj::object RandomFields(std::mt19937& rng, const std::string& id) {
     static const char* words[] = {"alpha", "beta", "gamma", "delta beta", "epsilon"};
     bj::object row;
     row["id"] = id;
-    row["experiment_id"] = exp_;
+    row["experiment_id"] = env_->exp;
     if (rng() % 4) row["root_span_id"] = "t" + std::to_string(rng() % 8);
     if (rng() % 3) row["n"] = static_cast<std::int64_t>(rng() % 20);
     if (rng() % 3) row["s"] = words[rng() % 5];
@@ -63,7 +43,7 @@ class PropertyTest : public ::testing::Test {
       bj::object row = RandomFields(rng, id);
       int kind = static_cast<int>(rng() % 6);
       if (kind == 0) {
-        row = bj::object{{"id", id}, {"experiment_id", exp_}, {"_object_delete", true}};
+        row = bj::object{{"id", id}, {"experiment_id", env_->exp}, {"_object_delete", true}};
         model.erase(id);
       } else if (kind == 1 && model.count(id)) {
         row["_is_merge"] = true;
@@ -75,7 +55,7 @@ class PropertyTest : public ::testing::Test {
       }
       rows.push_back(row);
     }
-    ASSERT_TRUE(writer_->Write(org_, ingest::ParseRows(rows).value()).ok());
+    ASSERT_TRUE(env_->writer->Write(env_->org, ingest::ParseRows(rows).value()).ok());
   }
 
   bj::value RandomFilter(std::mt19937& rng, int depth) {
@@ -125,13 +105,13 @@ class PropertyTest : public ::testing::Test {
         {"from",
          bj::object{{"op", "function"},
                     {"name", bj::object{{"op", "ident"}, {"name", bj::array{"experiment"}}}},
-                    {"args", bj::array{bj::object{{"op", "literal"}, {"value", exp_}}}}}},
+                    {"args", bj::array{bj::object{{"op", "literal"}, {"value", env_->exp}}}}}},
         {"filter", filter},
         {"limit", static_cast<std::int64_t>(page)}};
     Query q = ParseQueryAst(ast).value();
     std::set<std::string> ids;
     for (int pages = 0; pages < 1000; ++pages) {
-      auto r = engine_->Run(org_, q, version);
+      auto r = env_->engine->Run(env_->org, q, version);
       EXPECT_TRUE(r.ok()) << r.status().ToString();
       if (!r.ok()) break;
       for (const auto& row : r->data) {
@@ -153,12 +133,7 @@ class PropertyTest : public ::testing::Test {
     return ids;
   }
 
-  std::string dir_, org_, exp_;
-  std::unique_ptr<catalog::Catalog> catalog_;
-  storage::RowStore store_;
-  std::unique_ptr<ingest::Writer> writer_;
-  std::unique_ptr<storage::Wal> wal_;
-  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<TestEnv> env_ = std::make_unique<TestEnv>();
 };
 
 TEST_F(PropertyTest, EngineAgreesWithNaiveModel) {
@@ -169,7 +144,7 @@ TEST_F(PropertyTest, EngineAgreesWithNaiveModel) {
     std::vector<std::pair<std::uint64_t, Model>> history;  // snapshots for version reads
     for (int step = 0; step < 60; ++step) {
       RandomWrite(rng, model);
-      history.emplace_back(writer_->visible_xact(), model);
+      history.emplace_back(env_->writer->visible_xact(), model);
       bj::value filter = RandomFilter(rng, 3);
       std::size_t page = 1 + rng() % 7;
       ASSERT_EQ(EngineIds(filter, page, std::nullopt), ModelIds(model, filter))
@@ -178,7 +153,7 @@ TEST_F(PropertyTest, EngineAgreesWithNaiveModel) {
       ASSERT_EQ(EngineIds(filter, page, xact), ModelIds(old, filter))
           << "version read, " << json::Serialize(filter);
     }
-    SetUp();  // a fresh experiment for the next seed
+    env_ = std::make_unique<TestEnv>();  // a fresh experiment for the next seed
   }
 }
 
