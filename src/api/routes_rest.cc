@@ -41,6 +41,50 @@ StatusOr<bj::object> SettableData(const bj::object& body, ObjectKind kind) {
   return data;
 }
 
+struct Created {
+  control::CatalogObject object;
+  bool existed = false;  // get-or-create found it: the x-bt-found-existing header
+};
+
+StatusOr<bool> Exists(catalog::Catalog& catalog, const std::string& org_id, ObjectKind kind,
+                      const std::string& project_id, const std::string& name) {
+  catalog::ObjectFilter filter{.name = name};
+  if (kind != ObjectKind::kProject) filter.project_id = project_id;
+  ASSIGN_OR_RETURN(auto found, catalog.ListObjects(org_id, kind, filter));
+  return !found.empty();
+}
+
+// POST /v1/{project,experiment,dataset}: get-or-create by name (experiments: a new,
+// de-duplicated name when `ensure_new`).
+StatusOr<Created> CreateFromBody(const AppDeps& deps, ObjectKind kind, const std::string& org_id,
+                                 const bj::object& body) {
+  ASSIGN_OR_RETURN(auto name, OptString(body, "name"));
+  ASSIGN_OR_RETURN(bj::object data, SettableData(body, kind));
+  Created out;
+  if (kind == ObjectKind::kProject) {
+    if (!name) return InvalidArgument("'name' is required");
+    ASSIGN_OR_RETURN(out.existed, Exists(deps.catalog, org_id, kind, "", *name));
+    ASSIGN_OR_RETURN(out.object, deps.registry.RegisterProject(org_id, *name));
+    return out;
+  }
+  ASSIGN_OR_RETURN(std::string pid, RequireString(body, "project_id"));
+  ASSIGN_OR_RETURN(auto project, deps.registry.Get(org_id, ObjectKind::kProject, pid));
+  if (kind == ObjectKind::kDataset) {
+    std::string dataset_name = name && !name->empty() ? *name : "dataset";
+    ASSIGN_OR_RETURN(out.existed, Exists(deps.catalog, org_id, kind, pid, dataset_name));
+    ASSIGN_OR_RETURN(out.object,
+                     deps.registry.RegisterDataset(org_id, project, dataset_name, data));
+    return out;
+  }
+  ASSIGN_OR_RETURN(auto ensure_new, OptBool(body, "ensure_new"));
+  control::ExperimentSpec spec{.name = name, .update = !ensure_new.value_or(false), .data = data};
+  if (spec.update && name) {
+    ASSIGN_OR_RETURN(out.existed, Exists(deps.catalog, org_id, kind, pid, *name));
+  }
+  ASSIGN_OR_RETURN(out.object, deps.registry.RegisterExperiment(org_id, project, spec));
+  return out;
+}
+
 }  // namespace
 
 void App::AddRestRoutes() {
@@ -52,56 +96,15 @@ void App::AddRestRoutes() {
                }});
   for (const KindInfo& k : kKinds) {
     std::string base = k.path;
-    router_.Add(
-        {"POST", base, false, [this, k](const Call& c) -> Response {
-           auto body = BodyObject(c.request);
-           if (!body.ok()) return Error(body.status());
-           auto name = OptString(*body, "name");
-           if (!name.ok()) return Error(name.status());
-           auto data = SettableData(*body, k.kind);
-           if (!data.ok()) return Error(data.status());
-           StatusOr<control::CatalogObject> made = InvalidArgument("unreachable");
-           std::size_t before = 0;
-           if (k.kind == ObjectKind::kProject) {
-             if (!name->has_value()) return Error(InvalidArgument("'name' is required"));
-             before = deps_.catalog.ListObjects(c.principal.org_id, k.kind, {.name = **name})
-                          .value()
-                          .size();
-             made = deps_.registry.RegisterProject(c.principal.org_id, **name);
-           } else {
-             auto pid = RequireString(*body, "project_id");
-             if (!pid.ok()) return Error(pid.status());
-             auto project = deps_.registry.Get(c.principal.org_id, ObjectKind::kProject, *pid);
-             if (!project.ok()) return Error(project.status());
-             if (k.kind == ObjectKind::kDataset) {
-               before = deps_.catalog
-                            .ListObjects(c.principal.org_id, k.kind,
-                                         {.project_id = *pid, .name = name->value_or("dataset")})
-                            .value()
-                            .size();
-               made = deps_.registry.RegisterDataset(c.principal.org_id, *project,
-                                                     name->value_or(""), *data);
-             } else {
-               auto ensure_new = OptBool(*body, "ensure_new");
-               if (!ensure_new.ok()) return Error(ensure_new.status());
-               control::ExperimentSpec spec{
-                   .name = *name, .update = !ensure_new->value_or(false), .data = *data};
-               if (name->has_value()) {
-                 before = deps_.catalog
-                              .ListObjects(c.principal.org_id, k.kind,
-                                           {.project_id = *pid, .name = **name})
-                              .value()
-                              .size();
-               }
-               if (!spec.update) before = 0;
-               made = deps_.registry.RegisterExperiment(c.principal.org_id, *project, spec);
-             }
-           }
-           if (!made.ok()) return Error(made.status());
-           Response r = Json(ObjectToJson(*made));
-           if (before > 0) r.headers.emplace_back("x-bt-found-existing", "true");
-           return r;
-         }});
+    router_.Add({"POST", base, false, [this, k](const Call& c) -> Response {
+                   auto body = BodyObject(c.request);
+                   if (!body.ok()) return Error(body.status());
+                   auto made = CreateFromBody(deps_, k.kind, c.principal.org_id, *body);
+                   if (!made.ok()) return Error(made.status());
+                   Response r = Json(ObjectToJson(made->object));
+                   if (made->existed) r.headers.emplace_back("x-bt-found-existing", "true");
+                   return r;
+                 }});
     router_.Add(
         {"GET", base, false, [this, k](const Call& c) -> Response {
            catalog::ObjectFilter filter;

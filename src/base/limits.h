@@ -14,8 +14,6 @@ inline constexpr std::size_t http_header_bytes_max = 64u << 10;
 inline constexpr std::size_t logs3_payload_bytes_max = 32ull << 20;
 // Rows in one /logs3 request.
 inline constexpr std::size_t logs3_rows_max = 100'000;
-// One attachment upload.
-inline constexpr std::size_t attachment_bytes_max = 64ull << 20;
 // JSON nesting accepted from clients.
 inline constexpr std::size_t json_depth_max = 64;
 // Open HTTP connections at once.
