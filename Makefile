@@ -16,6 +16,7 @@ $(BUILD_DIR)/build.ninja:
 
 build: deps $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR)
+	@scripts/build-web.sh
 
 run: build
 	@scripts/run.sh $(BUILD_DIR)/arbor $(DATA_DIR) $(LISTEN)

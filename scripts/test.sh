@@ -32,3 +32,6 @@ tests/sdk/run.sh
 
 step "OpenTelemetry OTLP ingest (real OTel JS SDK)"
 tests/otel/run.sh
+
+step "web UI (vitest + chromium)"
+web/run-tests.sh

@@ -1,5 +1,6 @@
 #include "api/app.h"
 
+#include "api/basic_auth.h"
 #include "api/cors.h"
 #include "base/limits.h"
 #include "base/util.h"
@@ -24,6 +25,10 @@ App::App(AppDeps deps) : deps_(std::move(deps)) {
   AddDataRoutes();
   AddBlobRoutes();
   AddOtelRoutes();
+  AddPromptRoutes();
+  AddSecretRoutes();
+  AddOrgRoutes();
+  AddWebRoutes();
 }
 
 Response App::Handle(const Request& request) const {
@@ -34,6 +39,7 @@ Response App::Handle(const Request& request) const {
 }
 
 Response App::Dispatch(const Request& request) const {
+  if (auto web = ServeWeb(request)) return std::move(*web);
   std::vector<std::string> params;
   bool path_matched = false;
   const Route* route = router_.Match(request.method, request.path, params, path_matched);
@@ -52,6 +58,8 @@ Response App::Dispatch(const Request& request) const {
     std::string secret;
     if (auth.rfind("Bearer ", 0) == 0) secret = auth.substr(7);
     if (secret.empty()) secret = request.Header("x-api-key");
+    // Basic: the password is the key (Langfuse's SDKs send public:secret key pairs).
+    if (auto basic = ParseBasicAuth(auth); secret.empty() && basic) secret = basic->password;
     while (!secret.empty() && std::isspace(static_cast<unsigned char>(secret.back()))) {
       secret.pop_back();
     }

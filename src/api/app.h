@@ -3,13 +3,16 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "api/http.h"
 #include "api/router.h"
 #include "catalog/catalog.h"
 #include "control/auth.h"
+#include "control/functions.h"
 #include "control/registry.h"
+#include "control/secrets.h"
 #include "ingest/writer.h"
 #include "query/engine.h"
 #include "storage/object_store.h"
@@ -25,6 +28,9 @@ struct AppDeps {
   storage::ObjectStore& blobs;
   std::string url_signing_key;  // secret for the upload/download URLs we hand out
   std::string version;
+  std::string web_dir;  // the built web UI (web/dist); empty: not served
+  // Seals AI secrets under the master key; null: /v1/ai_secret answers 400 (no master key).
+  const control::SecretBox* secret_box = nullptr;
 };
 
 class App {
@@ -39,6 +45,12 @@ class App {
   void AddDataRoutes();
   void AddBlobRoutes();
   void AddOtelRoutes();
+  void AddPromptRoutes();
+  void AddSecretRoutes();
+  void AddOrgRoutes();
+  void AddWebRoutes();
+  // The web UI's static files and client-side routes (/app/...), when the request is one.
+  std::optional<Response> ServeWeb(const Request& request) const;
 
   Response Dispatch(const Request& request) const;
 
@@ -50,6 +62,8 @@ class App {
 
   AppDeps deps_;
   Router router_;
+  std::unique_ptr<control::Functions> functions_;   // made by AddPromptRoutes
+  std::unique_ptr<control::AiSecrets> ai_secrets_;  // made by AddSecretRoutes (needs a key)
 };
 
 // Parses a request body as a JSON object, with a clear error otherwise.

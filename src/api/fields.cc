@@ -31,4 +31,16 @@ StatusOr<std::string> RequireString(const bj::object& o, const char* key) {
   return *v;
 }
 
+std::set<std::string> SplitCommaList(const std::string& text) {
+  std::set<std::string> out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    if (comma > start) out.insert(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
 }  // namespace arbor::api

@@ -3,6 +3,7 @@
 
 #include <boost/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "base/status.h"
@@ -15,5 +16,7 @@ StatusOr<std::optional<bool>> OptBool(const boost::json::object& o, const char* 
 StatusOr<std::optional<boost::json::object>> OptObject(const boost::json::object& o,
                                                        const char* key);
 StatusOr<std::string> RequireString(const boost::json::object& o, const char* key);
+// The non-empty items of a comma-separated query value ("ids=a,b").
+std::set<std::string> SplitCommaList(const std::string& text);
 
 }  // namespace arbor::api

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <boost/json.hpp>
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +32,10 @@ struct Response {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // Streamed responses (server-sent events): when set, the server sends the headers, then
+  // calls this on a worker thread every limits::stream_poll_ms and writes what it returns as
+  // one chunk ("" = nothing this time); std::nullopt or a client disconnect ends the stream.
+  std::function<std::optional<std::string>()> stream;
 };
 
 Response Json(const boost::json::value& value, int status = 200);

@@ -1,11 +1,15 @@
-// OpenTelemetry trace ingest over HTTP (protocol §6): POST /otel/v1/traces and the plain
-// OTLP path /v1/traces. Spans become logs3 rows and go through the same atomic, durable write
-// as /logs3; the answer is an empty ExportTraceServiceResponse in the request's encoding.
+// OpenTelemetry ingest over HTTP (protocol §6): POST /otel/v1/traces and /otel/v1/logs, and
+// the plain OTLP paths /v1/traces and /v1/logs. Spans and log records become logs3 rows and go
+// through the same atomic, durable write as /logs3; the answer is an Export*ServiceResponse in
+// the request's encoding, with partial_success when some were rejected. Also Langfuse's OTLP
+// path and its ingestion routes (routes_langfuse.h).
 #include <cctype>
-#include <map>
 #include <optional>
 
 #include "api/app.h"
+#include "api/basic_auth.h"
+#include "api/otlp_export.h"
+#include "api/routes_langfuse.h"
 #include "ingest/otlp.h"
 
 namespace arbor::api {
@@ -42,123 +46,71 @@ std::optional<otlp::Encoding> EncodingOf(const std::string& media_type) {
   return std::nullopt;
 }
 
-// Routing fields for one parent; project names resolve (get-or-create) once per request.
-// An exported-span parent also nests the row under that span.
-class ParentResolver {
- public:
-  ParentResolver(control::Registry& registry, const std::string& org_id)
-      : registry_(registry), org_id_(org_id) {}
-
-  Status Route(const std::string& parent_text, bj::object& row) {
-    auto it = cache_.find(parent_text);
-    if (it == cache_.end()) {
-      ASSIGN_OR_RETURN(otlp::Parent parent, otlp::ParseParent(parent_text));
-      ASSIGN_OR_RETURN(bj::object routing, Resolve(parent));
-      it = cache_.emplace(parent_text, Resolved{std::move(parent), std::move(routing)}).first;
-    }
-    for (const auto& kv : it->second.routing) row[kv.key()] = kv.value();
-    otlp::NestUnder(it->second.parent, row);
-    return Status::Ok();
-  }
-
- private:
-  struct Resolved {
-    otlp::Parent parent;
-    bj::object routing;
-  };
-
-  StatusOr<bj::object> Resolve(const otlp::Parent& parent) {
-    switch (parent.kind) {
-      case otlp::ParentKind::kExperimentId:
-        return bj::object{{"experiment_id", parent.value}};
-      case otlp::ParentKind::kProjectId:
-        return bj::object{{"project_id", parent.value}, {"log_id", "g"}};
-      case otlp::ParentKind::kProjectName: {
-        ASSIGN_OR_RETURN(auto project, registry_.ResolveProject(org_id_, "", parent.value));
-        return bj::object{{"project_id", project.id}, {"log_id", "g"}};
-      }
-      case otlp::ParentKind::kPlaygroundId:
-        return bj::object{{"prompt_session_id", parent.value}, {"log_id", "x"}};
-    }
-    return Internal("unknown parent kind");
-  }
-
-  control::Registry& registry_;
-  const std::string& org_id_;
-  std::map<std::string, Resolved> cache_;
-};
-
-// Every span needs a parent (otlp::ParentFor: its own attribute, the headers, its resource);
-// checked for all spans before any project is created or row written.
-Status CheckParents(const std::vector<otlp::SpanRow>& spans, const std::string& header,
-                    const std::string& project_header) {
-  for (const auto& s : spans) {
-    std::string text = otlp::ParentFor(s, header, project_header);
-    if (text.empty()) {
-      return InvalidArgument(
-          "no parent for span " + std::string(s.row.at("span_id").as_string()) +
-          ": send the x-bt-parent header (project_id:<uuid>, project_name:<name>, "
-          "experiment_id:<uuid>, playground_id:<id> or an exported span), a braintrust.parent "
-          "span attribute, an x-project-name header or an openinference.project.name resource "
-          "attribute");
-    }
-    RETURN_IF_ERROR(otlp::ParseParent(text).status());
-  }
-  return Status::Ok();
+Response ExportResponse(otlp::Encoding encoding, bool logs, std::size_t rejected,
+                        const std::string& message) {
+  Response r;
+  r.body = otlp::ExportResponse(encoding, logs, rejected, message);
+  r.content_type =
+      encoding == otlp::Encoding::kJson ? "application/json" : "application/x-protobuf";
+  return r;
 }
 
-Response ExportResponse(otlp::Encoding encoding) {
-  if (encoding == otlp::Encoding::kJson) return Json(bj::object{});
-  Response r;  // an empty ExportTraceServiceResponse encodes to zero bytes
-  r.content_type = "application/x-protobuf";
-  return r;
+// One export over HTTP: media type and gzip here, the rest in ExportOtlp. On Langfuse's OTLP
+// path a request without x-bt-parent goes to the project named by the Basic auth user (the
+// Langfuse public key), as on /api/public/ingestion.
+Response Export(const Call& c, bool logs, bool langfuse, control::Registry& registry,
+                const RowWriter& write) {
+  const Request& req = c.request;
+  std::string media_type = MediaType(req.Header("content-type"));
+  std::optional<otlp::Encoding> encoding = EncodingOf(media_type);
+  if (!encoding) {
+    return Unsupported("unsupported Content-Type '" + media_type +
+                       "': send application/json or application/x-protobuf");
+  }
+  std::string coding = MediaType(req.Header("content-encoding"));
+  std::string inflated;
+  std::string_view body = req.body;
+  if (coding == "gzip") {
+    auto out = otlp::Gunzip(req.body);
+    if (!out.ok()) return Error(out.status());
+    inflated = std::move(*out);
+    body = inflated;
+  } else if (!coding.empty() && coding != "identity") {
+    return Unsupported("unsupported Content-Encoding '" + coding + "': send gzip or none");
+  }
+  std::string parent = req.Header("x-bt-parent");
+  if (auto basic = ParseBasicAuth(req.Header("authorization"));
+      langfuse && parent.empty() && basic && !basic->user.empty()) {
+    parent = "project_name:" + basic->user;
+  }
+  auto result = ExportOtlp(registry, c.principal.org_id, write, body, *encoding, logs, parent,
+                           req.Header("x-project-name"));
+  if (!result.ok()) return Error(result.status());
+  return ExportResponse(*encoding, logs, result->rejected, result->message);
 }
 
 }  // namespace
 
 void App::AddOtelRoutes() {
-  auto handler = [this](const Call& c) -> Response {
-    const Request& req = c.request;
-    std::string media_type = MediaType(req.Header("content-type"));
-    std::optional<otlp::Encoding> encoding = EncodingOf(media_type);
-    if (!encoding) {
-      return Unsupported("unsupported Content-Type '" + media_type +
-                         "': send application/json or application/x-protobuf");
-    }
-    std::string coding = MediaType(req.Header("content-encoding"));
-    std::string inflated;
-    std::string_view body = req.body;
-    if (coding == "gzip") {
-      auto out = otlp::Gunzip(req.body);
-      if (!out.ok()) return Error(out.status());
-      inflated = std::move(*out);
-      body = inflated;
-    } else if (!coding.empty() && coding != "identity") {
-      return Unsupported("unsupported Content-Encoding '" + coding + "': send gzip or none");
-    }
-
-    auto spans = otlp::DecodeTraces(body, *encoding);
-    if (!spans.ok()) return Error(spans.status());
-    const std::string& header = req.Header("x-bt-parent");
-    const std::string& project_header = req.Header("x-project-name");  // Phoenix
-    if (Status st = CheckParents(*spans, header, project_header); !st.ok()) return Error(st);
-    if (spans->empty()) return ExportResponse(*encoding);
-
-    ParentResolver resolver(deps_.registry, c.principal.org_id);
-    bj::array rows;
-    rows.reserve(spans->size());
-    for (auto& s : *spans) {
-      if (Status st = resolver.Route(otlp::ParentFor(s, header, project_header), s.row); !st.ok()) {
-        return Error(st);
-      }
-      rows.push_back(std::move(s.row));
-    }
-    auto xact = WriteRows(c.principal, std::move(rows));
-    if (!xact.ok()) return Error(xact.status());
-    return ExportResponse(*encoding);
+  auto handler = [this](bool logs, bool langfuse = false) {
+    return [this, logs, langfuse](const Call& c) {
+      const RowWriter write = [this, &c](bj::array rows) {
+        return WriteRows(c.principal, std::move(rows));
+      };
+      return Export(c, logs, langfuse, deps_.registry, write);
+    };
   };
-  router_.Add({"POST", "/otel/v1/traces", false, handler});
-  router_.Add({"POST", "/v1/traces", false, handler});
+  auto traces = handler(false);
+  auto logs = handler(true);
+  // Langfuse's OTel-based SDKs (v3+) export to {LANGFUSE_HOST}/api/public/otel/v1/traces.
+  router_.Add({"POST", "/api/public/otel/v1/traces", false, handler(false, true)});
+  router_.Add({"POST", "/otel/v1/traces", false, traces});
+  router_.Add({"POST", "/v1/traces", false, traces});
+  router_.Add({"POST", "/otel/v1/logs", false, logs});
+  router_.Add({"POST", "/v1/logs", false, logs});
+  AddLangfuseRoutes(router_, deps_.registry, [this](const Call& c) -> RowWriter {
+    return [this, &c](bj::array rows) { return WriteRows(c.principal, std::move(rows)); };
+  });
 }
 
 }  // namespace arbor::api

@@ -109,6 +109,53 @@ struct HttpServer::Impl {
         asio::use_awaitable);
   }
 
+  bool Stopping() {
+    std::lock_guard<std::mutex> lock(mu);
+    return stopping;
+  }
+
+  // A chunked response fed by resp.stream until it returns nullopt, the client goes away
+  // (a write fails) or the server stops.
+  asio::awaitable<void> Stream(beast::tcp_stream& stream, Response& resp, unsigned version) {
+    http::response<http::empty_body> head{static_cast<http::status>(resp.status), version};
+    head.set(http::field::server, "arbor");
+    head.set(http::field::content_type, resp.content_type);
+    for (const auto& [k, v] : resp.headers) head.set(k, v);
+    head.keep_alive(false);
+    head.chunked(true);
+    http::response_serializer<http::empty_body> serializer{head};
+    boost::system::error_code ec;
+    stream.expires_after(std::chrono::seconds(limits::http_idle_timeout_s));
+    co_await http::async_write_header(stream, serializer,
+                                      asio::redirect_error(asio::use_awaitable, ec));
+    auto next = std::move(resp.stream);
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    while (!ec && !Stopping()) {
+      std::optional<std::string> chunk = co_await asio::co_spawn(
+          workers,
+          [&next]() -> asio::awaitable<std::optional<std::string>> {
+            try {
+              co_return next();
+            } catch (const std::exception&) {
+              co_return std::nullopt;
+            }
+          },
+          asio::use_awaitable);
+      if (!chunk) break;
+      if (!chunk->empty()) {
+        stream.expires_after(std::chrono::seconds(limits::http_idle_timeout_s));
+        co_await asio::async_write(stream, http::make_chunk(asio::buffer(*chunk)),
+                                   asio::redirect_error(asio::use_awaitable, ec));
+      }
+      timer.expires_after(std::chrono::milliseconds(limits::stream_poll_ms));
+      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (!ec) {
+      co_await asio::async_write(stream, http::make_chunk_last(),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
   asio::awaitable<void> Session(beast::tcp_stream stream) {
     ++connections;
     beast::flat_buffer buffer;
@@ -147,6 +194,10 @@ struct HttpServer::Impl {
         Request req = ToRequest(msg);
         resp = co_await RunHandler(req);
         EndRequest();
+      }
+      if (resp.stream) {
+        co_await Stream(stream, resp, msg.version());
+        break;  // a stream ends its connection
       }
       auto out = ToMessage(resp, msg.version(), keep_alive);
       stream.expires_after(std::chrono::seconds(limits::http_idle_timeout_s));

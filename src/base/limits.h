@@ -23,9 +23,24 @@ inline constexpr int http_idle_timeout_s = 60;
 // BTQL page size cap.
 inline constexpr std::size_t btql_limit_max = 100'000;
 inline constexpr std::size_t btql_limit_default = 1000;
+// Streamed responses (the web UI's live log tail): how often the producer is polled, how
+// many streams may be open at once, and how often an idle stream sends a heartbeat.
+inline constexpr int stream_poll_ms = 250;
+inline constexpr std::size_t log_tails_max = 16;
+inline constexpr int log_tail_heartbeat_s = 5;
+// Root spans one log tail poll sends at most (newer ones follow on the next polls).
+inline constexpr std::size_t log_tail_rows_max = 500;
 // Group commit: requests bundled into one fsync.
 inline constexpr std::size_t wal_group_requests_max = 1024;
 // A WAL record bigger than this is corruption, not data.
 inline constexpr std::uint32_t wal_record_bytes_max = 256u << 20;
+// AI secrets: name and value sizes accepted.
+inline constexpr std::size_t ai_secret_name_bytes_max = 1024;
+inline constexpr std::size_t ai_secret_value_bytes_max = 64u << 10;
+// Prompt/function slugs and environment slugs.
+inline constexpr std::size_t function_slug_bytes_max = 1024;
+// Names of orgs and API keys set through the REST API.
+inline constexpr std::size_t org_name_bytes_max = 256;
+inline constexpr std::size_t api_key_name_bytes_max = 1024;
 
 }  // namespace arbor::limits

@@ -4,6 +4,8 @@
 
 #include "base/util.h"
 #include "catalog/catalog.h"
+#include "catalog/sqlite_control.h"
+#include "catalog/sqlite_stmt.h"
 #include "json/json.h"
 
 namespace arbor::catalog {
@@ -38,36 +40,6 @@ CREATE INDEX IF NOT EXISTS objects_by_name ON objects(org_id, kind, project_id, 
 
 constexpr int kSchemaVersion = 1;
 
-// A prepared statement that finalizes itself.
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
-  ~Stmt() { sqlite3_finalize(stmt_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-
-  Stmt& Bind(int i, const std::string& v) {
-    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& Bind(int i, std::int64_t v) {
-    sqlite3_bind_int64(stmt_, i, v);
-    return *this;
-  }
-  int Step() { return sqlite3_step(stmt_); }
-  std::string Text(int col) {
-    const unsigned char* t = sqlite3_column_text(stmt_, col);
-    return t ? std::string(reinterpret_cast<const char*>(t),
-                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
-             : std::string();
-  }
-  std::int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
-  bool valid() const { return stmt_ != nullptr; }
-
- private:
-  sqlite3_stmt* stmt_ = nullptr;
-};
-
 class SqliteCatalog final : public Catalog {
  public:
   explicit SqliteCatalog(sqlite3* db) : db_(db) {}
@@ -78,6 +50,7 @@ class SqliteCatalog final : public Catalog {
         Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
              "PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;"));
     RETURN_IF_ERROR(Exec(kSchema));
+    RETURN_IF_ERROR(Exec(sqlite_control::kSchema));
     Stmt s(db_, "SELECT version FROM schema_version");
     if (s.Step() == SQLITE_ROW) {
       if (s.Int(0) != kSchemaVersion) {
@@ -114,6 +87,17 @@ class SqliteCatalog final : public Catalog {
     std::vector<Org> out;
     while (s.Step() == SQLITE_ROW) out.push_back({s.Text(0), s.Text(1), s.Text(2)});
     return out;
+  }
+
+  Status RenameOrg(const std::string& id, const std::string& name) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt s(db_, "UPDATE orgs SET name = ? WHERE id = ?");
+    s.Bind(1, name).Bind(2, id);
+    int rc = s.Step();
+    if (rc == SQLITE_CONSTRAINT) return AlreadyExists("an org named '" + name + "' exists");
+    if (rc != SQLITE_DONE) return Error("rename org");
+    if (sqlite3_changes(db_) == 0) return NotFound("org " + id + " not found");
+    return Status::Ok();
   }
 
   Status CreateApiKey(const ApiKey& key) override {
@@ -225,6 +209,61 @@ class SqliteCatalog final : public Catalog {
     if (s.Step() != SQLITE_DONE) return Error("delete object");
     if (sqlite3_changes(db_) == 0) return NotFound("object " + id + " not found");
     return Status::Ok();
+  }
+
+  // Prompts, functions and AI secrets: statements in sqlite_control.cc.
+  StatusOr<FunctionRecord> CreateFunction(FunctionRecord record, std::uint64_t min_xact,
+                                          const std::vector<std::string>& envs) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_control::CreateFunction(db_, std::move(record), min_xact, envs);
+  }
+  StatusOr<FunctionRecord> AddFunctionVersion(FunctionRecord record, std::uint64_t min_xact,
+                                              const std::vector<std::string>& envs) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_control::AddFunctionVersion(db_, std::move(record), min_xact, envs);
+  }
+  StatusOr<FunctionRecord> GetFunction(const std::string& org_id, const std::string& id,
+                                       const FunctionFilter& filter) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ASSIGN_OR_RETURN(auto found, sqlite_control::ListFunctions(db_, org_id, id, filter));
+    if (found.empty()) return NotFound("function " + id + " not found");
+    return std::move(found.front());
+  }
+  StatusOr<std::vector<FunctionRecord>> ListFunctions(const std::string& org_id,
+                                                      const FunctionFilter& filter) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_control::ListFunctions(db_, org_id, "", filter);
+  }
+  Status DeleteFunction(const std::string& org_id, const std::string& id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_control::DeleteFunction(db_, org_id, id);
+  }
+  Status CreateAiSecret(const AiSecretRecord& secret) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_control::CreateAiSecret(db_, secret);
+  }
+  Status UpdateAiSecret(const AiSecretRecord& secret) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_control::UpdateAiSecret(db_, secret);
+  }
+  StatusOr<AiSecretRecord> GetAiSecret(const std::string& org_id, const std::string& id) override {
+    if (org_id.empty() || id.empty()) return NotFound("AI secret " + id + " not found");
+    std::lock_guard<std::mutex> lock(mu_);
+    ASSIGN_OR_RETURN(auto found, sqlite_control::ListAiSecrets(db_, org_id, id));
+    if (found.empty()) return NotFound("AI secret " + id + " not found");
+    return std::move(found.front());
+  }
+  StatusOr<std::vector<AiSecretRecord>> ListAiSecrets(const std::string& org_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_control::ListAiSecrets(db_, org_id, "");
+  }
+  Status DeleteAiSecret(const std::string& org_id, const std::string& id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_control::DeleteAiSecret(db_, org_id, id);
+  }
+  Status RewrapAiSecrets(const std::vector<std::pair<std::string, std::string>>& keys) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_control::RewrapAiSecrets(db_, keys);
   }
 
  private:

@@ -40,4 +40,25 @@ StatusOr<CreatedKey> Auth::CreateKey(const std::string& org_id, const std::strin
   return CreatedKey{.id = key.id, .secret = secret};
 }
 
+Status Auth::RevokeKey(const std::string& org_id, const std::string& key_id) {
+  ASSIGN_OR_RETURN(auto keys, catalog_.ListApiKeys());
+  bool mine = false;
+  for (const auto& k : keys) mine = mine || (k.id == key_id && k.org_id == org_id && !k.revoked);
+  if (!mine) return NotFound("no API key with id " + key_id);
+  RETURN_IF_ERROR(catalog_.RevokeApiKey(key_id));
+  std::lock_guard<std::mutex> lock(mu_);
+  std::erase_if(cache_, [&](const auto& entry) { return entry.second.key_id == key_id; });
+  return Status::Ok();
+}
+
+Status Auth::RenameOrg(const std::string& org_id, const std::string& name) {
+  if (name.empty()) return InvalidArgument("'name' must be a non-empty string");
+  RETURN_IF_ERROR(catalog_.RenameOrg(org_id, name));
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [hash, principal] : cache_) {
+    if (principal.org_id == org_id) principal.org_name = name;
+  }
+  return Status::Ok();
+}
+
 }  // namespace arbor::control

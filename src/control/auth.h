@@ -34,6 +34,11 @@ class Auth {
   StatusOr<CreatedKey> CreateKey(const std::string& org_id, const std::string& name,
                                  std::string secret = "");
 
+  // Revokes a key of `org_id` at once, cached or not. NotFound for another org's key.
+  Status RevokeKey(const std::string& org_id, const std::string& key_id);
+  // Renames an org; cached principals pick up the new name.
+  Status RenameOrg(const std::string& org_id, const std::string& name);
+
  private:
   catalog::Catalog& catalog_;
   std::mutex mu_;

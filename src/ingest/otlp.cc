@@ -15,41 +15,14 @@
 #include <vector>
 
 #include "base/util.h"
+#include "ingest/otlp_internal.h"
 #include "json/json.h"
 
 namespace arbor::ingest::otlp {
 
 namespace bj = boost::json;
 
-namespace {
-
-// ---------------------------------------------------------------------------------------
-// The decoded model, shared by both encodings. Ids are lower-case hex.
-
-struct Event {
-  std::string name;
-  bj::object attributes;
-};
-
-struct Span {
-  std::string trace_id;
-  std::string span_id;
-  std::string parent_span_id;
-  std::string name;
-  std::uint64_t start_ns = 0;
-  std::uint64_t end_ns = 0;
-  bj::object attributes;
-  std::vector<Event> events;
-  std::int64_t status_code = 0;  // 0 unset, 1 ok, 2 error
-  std::string status_message;
-  std::string project_name;  // the resource's openinference.project.name
-};
-
-inline constexpr std::string_view openinference_project_key = "openinference.project.name";
-
-inline constexpr std::int64_t status_code_error = 2;
-inline constexpr std::size_t trace_id_bytes = 16;
-inline constexpr std::size_t span_id_bytes = 8;
+namespace internal {
 
 std::string Base64Encode(std::string_view in) {
   static constexpr char table[] =
@@ -95,84 +68,23 @@ StatusOr<std::string> NormalizeHexId(std::string_view hex, std::size_t bytes, co
   return out;
 }
 
-// ---------------------------------------------------------------------------------------
-// Protobuf wire format.
-
-enum WireType : std::uint32_t { kVarint = 0, kFixed64 = 1, kLen = 2, kFixed32 = 5 };
-
-struct Field {
-  std::uint32_t number = 0;
-  std::uint32_t wire = 0;
-  std::uint64_t varint = 0;  // kVarint and the fixed types
-  std::string_view bytes;    // kLen
-};
-
-// Reads the fields of one message in order. Unknown fields are skipped by the callers, so
-// newer senders stay compatible; a truncated or impossible encoding is an error.
-class Reader {
- public:
-  explicit Reader(std::string_view data) : data_(data) {}
-  bool done() const { return pos_ == data_.size(); }
-
-  Status Next(Field& f) {
-    std::uint64_t tag = 0;
-    RETURN_IF_ERROR(Varint(tag));
-    f.number = static_cast<std::uint32_t>(tag >> 3);
-    f.wire = static_cast<std::uint32_t>(tag & 7);
-    if (f.number == 0 || (tag >> 3) > 0x1FFFFFFF) return Bad("field number out of range");
-    switch (f.wire) {
-      case kVarint:
-        return Varint(f.varint);
-      case kFixed64:
-        return Fixed(8, f.varint);
-      case kFixed32:
-        return Fixed(4, f.varint);
-      case kLen: {
-        std::uint64_t n = 0;
-        RETURN_IF_ERROR(Varint(n));
-        if (n > data_.size() - pos_) return Bad("length-delimited field runs past the end");
-        f.bytes = data_.substr(pos_, n);
-        pos_ += n;
-        return Status::Ok();
-      }
-      default:
-        // Groups (3, 4) are not used by OTLP; 6 and 7 do not exist.
-        return Bad("unsupported wire type " + std::to_string(f.wire));
+// Sets a span's ids, or why they are unusable: a span without valid trace and span ids is
+// rejected alone (partial_success), it does not fail the request.
+void SetIds(Span& s, std::string_view trace_id, std::string_view span_id, std::string_view parent) {
+  auto trace = NormalizeHexId(trace_id, trace_id_bytes, "traceId", false);
+  auto span = NormalizeHexId(span_id, span_id_bytes, "spanId", false);
+  auto parent_span = NormalizeHexId(parent, span_id_bytes, "parentSpanId", true);
+  for (const auto* st : {&trace, &span, &parent_span}) {
+    if (!st->ok()) {
+      s.invalid = st->status().message();
+      return;
     }
   }
-
- private:
-  Status Varint(std::uint64_t& out) {
-    out = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (pos_ == data_.size()) return Bad("truncated varint");
-      auto b = static_cast<std::uint8_t>(data_[pos_++]);
-      out |= std::uint64_t(b & 0x7F) << shift;
-      if ((b & 0x80) == 0) return Status::Ok();
-    }
-    return Bad("varint longer than 10 bytes");
-  }
-  Status Fixed(std::size_t n, std::uint64_t& out) {
-    if (n > data_.size() - pos_) return Bad("truncated fixed-width field");
-    out = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      out |= std::uint64_t(static_cast<std::uint8_t>(data_[pos_ + i])) << (8 * i);
-    }
-    pos_ += n;
-    return Status::Ok();
-  }
-  Status Bad(const std::string& what) const {
-    return InvalidArgument("malformed OTLP protobuf: " + what + " at byte " + std::to_string(pos_));
-  }
-
-  std::string_view data_;
-  std::size_t pos_ = 0;
-};
-
-Status WantWire(const Field& f, std::uint32_t wire, const char* message) {
-  if (f.wire == wire) return Status::Ok();
-  return InvalidArgument("malformed OTLP protobuf: " + std::string(message) + " field " +
-                         std::to_string(f.number) + " has wire type " + std::to_string(f.wire));
+  s.trace_id = std::move(*trace);
+  s.span_id = std::move(*span);
+  s.parent_span_id = std::move(*parent_span);
+  if (s.trace_id.empty() || s.span_id.empty())
+    s.invalid = "every span needs a traceId and a spanId";
 }
 
 StatusOr<bj::value> PbAnyValue(std::string_view data, std::size_t depth);
@@ -364,11 +276,7 @@ StatusOr<Span> PbSpan(std::string_view data) {
         break;
     }
   }
-  ASSIGN_OR_RETURN(s.trace_id,
-                   NormalizeHexId(HexEncode(trace_id), trace_id_bytes, "traceId", false));
-  ASSIGN_OR_RETURN(s.span_id, NormalizeHexId(HexEncode(span_id), span_id_bytes, "spanId", false));
-  ASSIGN_OR_RETURN(s.parent_span_id,
-                   NormalizeHexId(HexEncode(parent_id), span_id_bytes, "parentSpanId", true));
+  SetIds(s, HexEncode(trace_id), HexEncode(span_id), HexEncode(parent_id));
   return s;
 }
 
@@ -466,23 +374,6 @@ StatusOr<std::string> JString(const bj::object& o, const char* camel, const char
   return std::string(v->get_string());
 }
 
-// A uint64/int64 given as a number or a decimal string.
-template <typename Int>
-StatusOr<Int> JInteger(const bj::value* v, const char* what) {
-  if (v == nullptr || v->is_null()) return Int(0);
-  if (v->is_int64() || v->is_uint64()) {
-    boost::system::error_code ec;
-    Int out = v->to_number<Int>(ec);
-    if (!ec) return out;
-  } else if (v->is_string()) {
-    std::string_view s = v->get_string();
-    Int out = 0;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-    if (ec == std::errc() && end == s.data() + s.size() && !s.empty()) return out;
-  }
-  return InvalidArgument(std::string(what) + " must be an integer (number or decimal string)");
-}
-
 StatusOr<bj::value> JAnyValue(const bj::value& v, std::size_t depth);
 
 Status JAddKeyValues(const bj::array& kvs, std::size_t depth, bj::object& out) {
@@ -568,9 +459,7 @@ StatusOr<Span> JSpan(const bj::value& v) {
   ASSIGN_OR_RETURN(std::string trace_id, JString(*o, "traceId", "trace_id", "span"));
   ASSIGN_OR_RETURN(std::string span_id, JString(*o, "spanId", "span_id", "span"));
   ASSIGN_OR_RETURN(std::string parent, JString(*o, "parentSpanId", "parent_span_id", "span"));
-  ASSIGN_OR_RETURN(s.trace_id, NormalizeHexId(trace_id, trace_id_bytes, "traceId", false));
-  ASSIGN_OR_RETURN(s.span_id, NormalizeHexId(span_id, span_id_bytes, "spanId", false));
-  ASSIGN_OR_RETURN(s.parent_span_id, NormalizeHexId(parent, span_id_bytes, "parentSpanId", true));
+  SetIds(s, trace_id, span_id, parent);
   ASSIGN_OR_RETURN(s.name, JString(*o, "name", "name", "span"));
   ASSIGN_OR_RETURN(s.start_ns,
                    JInteger<std::uint64_t>(JField(*o, "startTimeUnixNano", "start_time_unix_nano"),
@@ -750,12 +639,14 @@ void MapGenAi(bj::object& attrs, bj::object& row, bj::object& metrics, bj::objec
   if (prompt) metrics["prompt_tokens"] = Count(*prompt);
   if (completion) metrics["completion_tokens"] = Count(*completion);
   if (prompt || completion) metrics["tokens"] = Count(prompt.value_or(0) + completion.value_or(0));
-  for (const char* key : {"gen_ai.response.model", "gen_ai.request.model"}) {
-    const bj::value* m = attrs.if_contains(key);
-    if (m != nullptr && m->is_string()) {
-      metadata["model"] = *m;
-      break;
-    }
+  // The response model names the exact version; a dialect's model (ai.response.model) beats
+  // only the requested one.
+  const bj::value* response = attrs.if_contains("gen_ai.response.model");
+  const bj::value* request = attrs.if_contains("gen_ai.request.model");
+  if (response != nullptr && response->is_string()) {
+    metadata["model"] = *response;
+  } else if (request != nullptr && request->is_string() && !metadata.contains("model")) {
+    metadata["model"] = *request;
   }
 }
 
@@ -956,6 +847,10 @@ double Seconds(std::uint64_t ns) {
 
 SpanRow MapSpan(Span s) {
   SpanRow out;
+  if (!s.invalid.empty()) {
+    out.rejected = std::move(s.invalid);
+    return out;
+  }
   out.project_name = std::move(s.project_name);
   bj::object& row = out.row;
   bj::object& attrs = s.attributes;
@@ -989,6 +884,7 @@ SpanRow MapSpan(Span s) {
     if (row.contains(field)) continue;
     if (auto v = TakeJson(attrs, attr)) row[field] = std::move(*v);
   }
+  MapDialects(attrs, row, metrics, metadata, span_attributes);
   if (genai) MapGenAi(attrs, row, metrics, metadata);
   if (HasOpenInference(attrs)) MapOpenInference(attrs, row, metrics, metadata);
 
@@ -1018,10 +914,20 @@ SpanRow MapSpan(Span s) {
   if (!metadata.empty()) row["metadata"] = std::move(metadata);
   if (!metrics.empty()) row["metrics"] = std::move(metrics);
   row["span_attributes"] = std::move(span_attributes);
+  // Evaluations recorded as events of the span they evaluate. A malformed one is kept as an
+  // ordinary attribute-less event would be: not at all (span events are not stored).
+  for (const Event& e : s.events) {
+    if (e.name != evaluation_event) continue;
+    if (auto ev = ParseEvaluation(e.attributes); ev.ok()) AddEvaluation(std::move(*ev), row);
+  }
+  if (json::Serialize(row).size() > span_bytes_max) {
+    out.rejected =
+        "span " + s.span_id + " maps to a row over " + std::to_string(span_bytes_max) + " bytes";
+  }
   return out;
 }
 
-}  // namespace
+}  // namespace internal
 
 StatusOr<std::string> Gunzip(std::string_view body) {
   z_stream zs;
@@ -1060,23 +966,46 @@ StatusOr<std::string> Gunzip(std::string_view body) {
 
 StatusOr<std::vector<SpanRow>> DecodeTraces(std::string_view body, Encoding encoding) {
   std::vector<SpanRow> rows;
-  auto each = [&rows](Span s) -> Status {
+  auto each = [&rows](internal::Span s) -> Status {
     if (rows.size() >= spans_max) {
       return PayloadTooLarge("at most " + std::to_string(spans_max) + " spans per request");
     }
-    if (s.trace_id.empty() || s.span_id.empty()) {
-      // What an OTLP logs or metrics export posted here decodes to (shared field numbers).
-      return InvalidArgument("every span needs a traceId and a spanId");
-    }
-    rows.push_back(MapSpan(std::move(s)));
+    rows.push_back(internal::MapSpan(std::move(s)));
     return Status::Ok();
   };
   if (encoding == Encoding::kJson) {
-    RETURN_IF_ERROR(JRequest(body, each));
+    RETURN_IF_ERROR(internal::JRequest(body, each));
   } else {
-    RETURN_IF_ERROR(PbRequest(body, each));
+    RETURN_IF_ERROR(internal::PbRequest(body, each));
   }
   return rows;
+}
+
+std::string ExportResponse(Encoding encoding, bool logs, std::size_t rejected,
+                           std::string_view message) {
+  if (encoding == Encoding::kJson) {
+    if (rejected == 0) return "{}";
+    bj::object partial{{logs ? "rejectedLogRecords" : "rejectedSpans", rejected},
+                       {"errorMessage", message}};
+    return json::Serialize(bj::object{{"partialSuccess", std::move(partial)}});
+  }
+  if (rejected == 0) return {};  // an empty message encodes to zero bytes
+  // partial_success (1) { rejected_spans | rejected_log_records (1), error_message (2) }.
+  auto varint = [](std::uint64_t n, std::string& out) {
+    for (; n >= 0x80; n >>= 7) out.push_back(static_cast<char>((n & 0x7F) | 0x80));
+    out.push_back(static_cast<char>(n));
+  };
+  std::string inner;
+  inner.push_back('\x08');
+  varint(rejected, inner);
+  inner.push_back('\x12');
+  varint(message.size(), inner);
+  inner.append(message);
+  std::string out;
+  out.push_back('\x0a');
+  varint(inner.size(), out);
+  out += inner;
+  return out;
 }
 
 namespace {
@@ -1158,7 +1087,7 @@ StatusOr<Parent> ParseSpanExport(std::string_view text, const std::string& raw) 
       return bad("unknown packed field " + std::to_string(id));
     }
     std::size_t len = export_uuid_bytes;
-    if (version == export_version_hex_packed && id == kSpanId) len = span_id_bytes;
+    if (version == export_version_hex_packed && id == kSpanId) len = internal::span_id_bytes;
     if (raw.size() - off < len) return bad("packed fields run past the end");
     std::string_view bytes = std::string_view(raw).substr(off, len);
     off += len;

@@ -1,9 +1,11 @@
-// OpenTelemetry trace ingest (protocol §6): decodes an OTLP ExportTraceServiceRequest, in
-// OTLP/JSON or OTLP/protobuf, and maps each span to a logs3-style row. Pure functions: bytes
+// OpenTelemetry ingest (protocol §6): decodes an OTLP ExportTraceServiceRequest or
+// ExportLogsServiceRequest, in OTLP/JSON or OTLP/protobuf, and maps each span or log record to
+// a logs3-style row. Pure functions: bytes
 // in, rows out; routing to an object and the write itself belong to the caller.
 //
 // The protobuf decoder is hand-written against the wire format (field numbers from
-// opentelemetry-proto trace/v1, common/v1, resource/v1) so no generated code is needed.
+// opentelemetry-proto trace/v1, logs/v1, common/v1, resource/v1) so no generated code is
+// needed.
 #pragma once
 
 #include <boost/json.hpp>
@@ -24,6 +26,8 @@ inline constexpr std::size_t inflated_bytes_max = limits::request_body_bytes_max
 inline constexpr std::size_t value_depth_max = 32;
 // Spans in one request: each becomes a row of one atomic write.
 inline constexpr std::size_t spans_max = limits::logs3_rows_max;
+// One mapped span or log row, serialized: a bigger one is rejected alone (partial_success).
+inline constexpr std::size_t span_bytes_max = limits::logs3_payload_bytes_max / 4;
 
 enum class Encoding { kJson, kProtobuf };
 
@@ -39,10 +43,29 @@ struct SpanRow {
   // A logs3 row without routing fields: id, span_id, root_span_id, span_parents,
   // span_attributes, metrics, input/output/expected, metadata, ...
   boost::json::object row;
+  // Why this span or record cannot be stored (no or bad ids, oversize); the caller writes the
+  // others and reports it in partial_success. `row` is then meaningless.
+  std::string rejected;
+  // The row only annotates a span that may arrive before or after it (scores from a
+  // gen_ai.evaluation.result log record): it must be merged, and routing must not give it
+  // span_parents.
+  bool annotation = false;
 };
 
-// Decodes a whole request. Any malformed span rejects the request: nothing partial.
+// Decodes a whole request. A malformed encoding (truncated protobuf, mistyped JSON) fails the
+// request; a well-formed span that cannot be stored comes back with `rejected` set.
 StatusOr<std::vector<SpanRow>> DecodeTraces(std::string_view body, Encoding encoding);
+
+// Decodes an ExportLogsServiceRequest (docs/ingest.md "OTLP logs"): a gen_ai.evaluation.result
+// record becomes an annotation row with the score for the span it names; any other record a
+// zero-length child row of its span (or a root row without trace context) carrying its body,
+// severity and attributes.
+StatusOr<std::vector<SpanRow>> DecodeLogs(std::string_view body, Encoding encoding);
+
+// An OTLP Export*ServiceResponse: empty, or partial_success with the count of rejected spans
+// or log records and a message. `logs` picks rejectedLogRecords over rejectedSpans in JSON.
+std::string ExportResponse(Encoding encoding, bool logs, std::size_t rejected,
+                           std::string_view message);
 
 // An x-bt-parent value (or braintrust.parent attribute), in a plain form or an exported span.
 enum class ParentKind { kProjectId, kProjectName, kExperimentId, kPlaygroundId };

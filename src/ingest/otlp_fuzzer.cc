@@ -1,6 +1,7 @@
-// Fuzzes OTLP trace decoding. The first byte picks the encoding (and gzip), or parent-header
-// parsing; the rest is the body. Whatever decodes must map to rows that logs3 validation accepts
-// once routed, since the HTTP route writes them through the same path.
+// Fuzzes OTLP trace and logs decoding. The first byte picks the encoding (bit 0), gzip (bit 1),
+// parent-header parsing (bit 2) or the logs decoder (bit 3); the rest is the body. Whatever decodes
+// must map to rows that logs3 validation accepts once routed, since the HTTP route writes them
+// through the same path.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -27,14 +28,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     body = inflated;
   }
   auto encoding = (mode & 1) ? otlp::Encoding::kJson : otlp::Encoding::kProtobuf;
-  auto spans = otlp::DecodeTraces(body, encoding);
+  auto spans = (mode & 8) ? otlp::DecodeLogs(body, encoding) : otlp::DecodeTraces(body, encoding);
   if (!spans.ok()) return 0;
   boost::json::array rows;
   for (auto& s : *spans) {
+    if (!s.rejected.empty()) continue;  // the route counts it in partial_success
     ARBOR_CHECK(s.row.at("id").is_string() && s.row.at("root_span_id").is_string());
     if (!s.parent.empty()) (void)otlp::ParseParent(s.parent);
     s.row["project_id"] = "00000000-0000-4000-8000-000000000000";
     s.row["log_id"] = "g";
+    s.row["_is_merge"] = true;  // as the route writes every OTLP row
     rows.push_back(std::move(s.row));
   }
   auto parsed = arbor::ingest::ParseRows(std::move(rows));

@@ -302,14 +302,55 @@ TEST(Otlp, MalformedProtobufFails) {
            VarintField(1, 5),                                     // resource_spans as a varint
            wrap(span + VarintField(5, 1)),                        // Span.name as a varint
            wrap(span + Len(7, "12345678")),                       // start time length-delimited
-           wrap(Len(1, Bytes("abcd")) + Len(2, Bytes(kRoot))),    // 2-byte trace id
-           wrap(Len(2, Bytes(kRoot))),                            // no trace id
-           wrap(Len(1, Bytes(kTrace))),                           // no span id
            wrap(span + Len(9, KV("k", Len(3, "not a varint")))),  // AnyValue.int as bytes
        }) {
     EXPECT_EQ(DecodeTraces(bad, Encoding::kProtobuf).status().code(), StatusCode::kInvalidArgument)
         << HexEncode(bad);
   }
+}
+
+// A well-formed span without usable ids is rejected alone (partial_success at the route),
+// next to the good span of the same request.
+TEST(Otlp, SpansWithoutUsableIdsAreRejectedAlone) {
+  std::string good = PbSpan{kTrace, kRoot, "", "n", 0, 0, {}, 0, ""}.Encode();
+  auto wrap = [](const std::string& s) { return Len(1, Len(2, Len(2, s))); };
+  for (const std::string& bad : {
+           Len(1, Bytes("abcd")) + Len(2, Bytes(kRoot)),  // 2-byte trace id
+           Len(2, Bytes(kRoot)),                          // no trace id
+           Len(1, Bytes(kTrace)),                         // no span id
+       }) {
+    auto rows = DecodeTraces(wrap(good) + wrap(bad), Encoding::kProtobuf);
+    ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+    ASSERT_EQ(rows->size(), 2u);
+    EXPECT_EQ((*rows)[0].rejected, "");
+    EXPECT_NE((*rows)[1].rejected, "") << HexEncode(bad);
+  }
+  for (const char* bad : {
+           R"({"spanId":"b7ad6b7169203331"})",
+           R"({"traceId":"xyz","spanId":"b7ad6b7169203331"})",
+           R"({"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"zzzzzzzzzzzzzzzz"})",
+       }) {
+    std::string body = std::string(R"({"resourceSpans":[{"scopeSpans":[{"spans":[)") + bad +
+                       R"(,{"traceId":"0af7651916cd43dd8448eb211c80319c",
+                            "spanId":"b7ad6b7169203331"}]}]}]})";
+    auto rows = DecodeTraces(body, Encoding::kJson);
+    ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+    ASSERT_EQ(rows->size(), 2u);
+    EXPECT_NE((*rows)[0].rejected.find("Id"), std::string::npos) << (*rows)[0].rejected;
+    EXPECT_EQ((*rows)[1].rejected, "");
+  }
+}
+
+TEST(Otlp, ExportResponsesCarryPartialSuccess) {
+  EXPECT_EQ(ExportResponse(Encoding::kJson, false, 0, ""), "{}");
+  EXPECT_EQ(ExportResponse(Encoding::kProtobuf, true, 0, ""), "");
+  EXPECT_EQ(json::Parse(ExportResponse(Encoding::kJson, false, 2, "why")).value(),
+            json::Parse(R"({"partialSuccess":{"rejectedSpans":2,"errorMessage":"why"}})").value());
+  EXPECT_EQ(
+      json::Parse(ExportResponse(Encoding::kJson, true, 1, "x")).value(),
+      json::Parse(R"({"partialSuccess":{"rejectedLogRecords":1,"errorMessage":"x"}})").value());
+  EXPECT_EQ(ExportResponse(Encoding::kProtobuf, false, 300, "why"),
+            Len(1, VarintField(1, 300) + Len(2, "why")));
 }
 
 TEST(Otlp, DeeplyNestedValuesFail) {
@@ -326,11 +367,6 @@ TEST(Otlp, MalformedJsonFails) {
            "{",
            "[]",
            R"({"resourceSpans":{}})",
-           R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"spanId":"b7ad6b7169203331"}]}]}]})",
-           R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"xyz",
-               "spanId":"b7ad6b7169203331"}]}]}]})",
-           R"({"resourceSpans":[{"scopeSpans":[{"spans":[
-               {"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"zzzzzzzzzzzzzzzz"}]}]}]})",
            R"({"resourceSpans":[{"scopeSpans":[{"spans":[
                {"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331",
                 "startTimeUnixNano":"soon"}]}]}]})",

@@ -106,8 +106,12 @@ StatusOr<std::uint64_t> Writer::Write(const std::string& org_id, std::vector<Inc
     for (IncomingRow& in : rows) {
       std::string key = ObjectKey(org_id, in.object);
       auto seen = pending.find({key, in.id});
-      storage::RowPtr old =
-          seen != pending.end() ? seen->second : store_.GetOrCreate(key).Latest(in.id);
+      storage::RowPtr old;
+      if (seen != pending.end()) {
+        old = seen->second;
+      } else {
+        ASSIGN_OR_RETURN(old, store_.GetOrCreate(key).Latest(in.id));
+      }
       auto owner = owners.find({in.object.type, in.object.id});
       storage::RowPtr now =
           Resolve(in, old, xact, org_id, owner == owners.end() ? "" : owner->second);
@@ -137,6 +141,7 @@ Status Writer::Replay(std::string_view payload) {
   if (!x || !x->is_string() || !w || !w->is_array()) return DataLoss("WAL record lacks x or w");
   auto xact = ParseXact(x->get_string());
   if (!xact) return DataLoss("WAL record has a bad _xact_id");
+  if (*xact <= skip_replay_upto_) return Status::Ok();
   std::vector<storage::RowWrite> writes;
   for (const auto& e : w->get_array()) {
     if (!e.is_object()) return DataLoss("WAL row is not an object");
@@ -153,6 +158,12 @@ Status Writer::Replay(std::string_view payload) {
   clock_.Observe(*xact);
   if (*xact > replayed_xact_) replayed_xact_ = *xact;
   return Status::Ok();
+}
+
+void Writer::SkipReplayUpTo(std::uint64_t xact) {
+  skip_replay_upto_ = xact;
+  clock_.Observe(xact);
+  if (xact > replayed_xact_) replayed_xact_ = xact;
 }
 
 std::uint64_t Writer::visible_xact() const {

@@ -26,6 +26,9 @@ class Writer {
 
   // Applies one WAL record to the row store (called while the WAL is opened).
   Status Replay(std::string_view payload);
+  // Records at or below `xact` are already in segments: Replay skips them (they are still
+  // in the WAL when a crash came between publishing a segment and deleting old WAL files).
+  void SkipReplayUpTo(std::uint64_t xact);
   // Starts accepting writes through `wal`, after replay.
   void Attach(storage::Wal* wal) { wal_ = wal; }
 
@@ -50,6 +53,7 @@ class Writer {
   XactClock clock_;
   std::mutex write_mu_;  // orders xact assignment, merge resolution and WAL enqueue
   std::atomic<std::uint64_t> replayed_xact_{0};
+  std::uint64_t skip_replay_upto_ = 0;
   std::atomic<bool> failed_{false};
 };
 

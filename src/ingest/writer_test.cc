@@ -50,7 +50,7 @@ class WriterTest : public ::testing::Test {
   std::vector<storage::VisibleRow> Rows(std::uint64_t snapshot = UINT64_MAX) {
     const auto* rows = store_->Find(ObjectKey(org_, {ObjectType::kExperiment, exp_}));
     if (!rows) return {};
-    return rows->ScanAll(std::min(snapshot, writer_->visible_xact()));
+    return *rows->ScanAll(std::min(snapshot, writer_->visible_xact()));
   }
 
   std::string dir_, org_, exp_;

@@ -322,4 +322,18 @@ void MergeInto(bj::object& target, const bj::object& patch, const MergePaths& me
   MergeRec(target, patch, merge_paths, path);
 }
 
+void CollectText(const bj::value& v, std::string& out) {
+  if (v.is_string()) {
+    out.append(v.get_string());
+    out.push_back(' ');
+  } else if (v.is_array()) {
+    for (const auto& e : v.get_array()) CollectText(e, out);
+  } else if (v.is_object()) {
+    for (const auto& kv : v.get_object()) CollectText(kv.value(), out);
+  } else if (!v.is_null()) {
+    SerializeTo(v, out);
+    out.push_back(' ');
+  }
+}
+
 }  // namespace arbor::json

@@ -34,6 +34,10 @@ void SerializeTo(const bj::object& o, std::string& out);
 // Appends `s` as a quoted, escaped JSON string.
 void SerializeString(std::string_view s, std::string& out);
 
+// The text of every leaf under `v` (strings as they are, other scalars serialized), each
+// followed by a space: what MATCH tokenizes, and what segment token filters index.
+void CollectText(const bj::value& v, std::string& out);
+
 // Serializes with object keys sorted, so equal values give equal text (comparison keys).
 std::string CanonicalString(const bj::value& v);
 

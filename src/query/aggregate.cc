@@ -77,7 +77,8 @@ StatusOr<QueryResult> Engine::RunAggregate(const std::string& org_id, const Quer
   for (const std::string& id : q.object_ids) {
     const storage::ObjectRows* rows = store_.Find(ingest::ObjectKey(org_id, {q.source, id}));
     if (rows == nullptr) continue;
-    for (const auto& v : Select(*rows, q, snapshot, 0, SIZE_MAX)) {
+    ASSIGN_OR_RETURN(auto selected, Select(*rows, q, snapshot, 0, SIZE_MAX));
+    for (const auto& v : selected) {
       bj::array dims;
       for (const SelectItem& d : q.dimensions) dims.push_back(Evaluate(d.expr, *v.row));
       Group& g = groups[json::CanonicalString(dims)];
@@ -90,6 +91,7 @@ StatusOr<QueryResult> Engine::RunAggregate(const std::string& org_id, const Quer
     }
   }
   std::vector<bj::object> out;
+  const std::size_t shown = q.measures.size() - q.hidden_measures;
   for (auto& [key, g] : groups) {
     bj::object row;
     for (std::size_t i = 0; i < q.dimensions.size(); ++i)
@@ -97,6 +99,8 @@ StatusOr<QueryResult> Engine::RunAggregate(const std::string& org_id, const Quer
     for (std::size_t i = 0; i < q.measures.size(); ++i) {
       row[q.measures[i].alias] = g.measures[i].Result(q.measures[i].expr);
     }
+    if (q.having && !Matches(*q.having, row)) continue;
+    for (std::size_t i = shown; i < q.measures.size(); ++i) row.erase(q.measures[i].alias);
     out.push_back(std::move(row));
   }
   std::stable_sort(out.begin(), out.end(),

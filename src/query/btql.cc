@@ -1,5 +1,7 @@
 #include "query/btql.h"
 
+#include <algorithm>
+
 #include "base/limits.h"
 #include "query/functions.h"
 
@@ -84,6 +86,65 @@ StatusOr<std::vector<SelectItem>> ParseItems(const bj::value* items, const char*
   return out;
 }
 
+// any_span() asks about a span's trace; it means something only in a filter.
+Status CheckNoAnySpan(const std::vector<SelectItem>& items, const char* clause) {
+  for (const SelectItem& item : items) {
+    if (ContainsOp(item.expr, ExprOp::kAnySpan)) {
+      return InvalidArgument(std::string("any_span() belongs in 'filter', not in '") + clause +
+                             "'");
+    }
+  }
+  return Status::Ok();
+}
+
+Expr Ident(const std::string& name) {
+  Expr e{.op = ExprOp::kIdent};
+  e.path.push_back(name);
+  return e;
+}
+
+bool IsOutputName(const Query& q, const std::string& name) {
+  auto named = [&](const SelectItem& s) { return s.alias == name; };
+  return std::any_of(q.dimensions.begin(), q.dimensions.end(), named) ||
+         std::any_of(q.measures.begin(), q.measures.end(), named);
+}
+
+// Rewrites a HAVING expression to refer to output columns only: a dimension's expression
+// becomes its name, an aggregate call becomes the measure computing it (a hidden one when no
+// measure does), and other names must be output columns.
+StatusOr<Expr> RewriteHaving(const Expr& e, Query& q) {
+  for (const SelectItem& d : q.dimensions) {
+    if (SameExpr(e, d.expr)) return Ident(d.alias);
+  }
+  if (e.op == ExprOp::kFunction && IsAggregateFunction(e.function)) {
+    for (const SelectItem& m : q.measures) {
+      if (SameExpr(e, m.expr)) return Ident(m.alias);
+    }
+    std::string alias;
+    for (std::size_t n = q.hidden_measures;; ++n) {
+      alias = "_having_" + std::to_string(n);
+      if (!IsOutputName(q, alias)) break;
+    }
+    q.measures.push_back({e, alias});
+    ++q.hidden_measures;
+    return Ident(alias);
+  }
+  if (e.op == ExprOp::kIdent) {
+    if (e.path.size() == 1 && IsOutputName(q, e.path[0])) return e;
+    std::string name = e.path.front();
+    for (std::size_t i = 1; i < e.path.size(); ++i) name += "." + e.path[i];
+    return InvalidArgument("'having' can use only dimensions, measures and aggregates; '" + name +
+                           "' is none of these");
+  }
+  if (e.op == ExprOp::kAnySpan)
+    return InvalidArgument("any_span() belongs in 'filter', not in 'having'");
+  Expr copy = e;
+  for (Expr& c : copy.children) {
+    ASSIGN_OR_RETURN(c, RewriteHaving(c, q));
+  }
+  return copy;
+}
+
 Status ParseAggregation(const bj::object& ast, Query& q) {
   ASSIGN_OR_RETURN(q.dimensions, ParseItems(ast.if_contains("dimensions"), "dimensions"));
   ASSIGN_OR_RETURN(q.measures, ParseItems(ast.if_contains("measures"), "measures"));
@@ -107,6 +168,25 @@ Status ParseAggregation(const bj::object& ast, Query& q) {
       return InvalidArgument("aggregate functions belong in 'measures', not 'select'");
     }
   }
+  RETURN_IF_ERROR(CheckNoAnySpan(q.select, "select"));
+  RETURN_IF_ERROR(CheckNoAnySpan(q.dimensions, "dimensions"));
+  RETURN_IF_ERROR(CheckNoAnySpan(q.measures, "measures"));
+  for (const SortItem& s : q.sort) {
+    if (ContainsOp(s.expr, ExprOp::kAnySpan)) {
+      return InvalidArgument("any_span() belongs in 'filter', not in 'sort'");
+    }
+  }
+  return Status::Ok();
+}
+
+Status ParseHaving(const bj::value* having, Query& q) {
+  if (having == nullptr || having->is_null()) return Status::Ok();
+  if (q.dimensions.empty() && q.measures.empty()) {
+    return InvalidArgument("'having' filters aggregated rows; it needs 'dimensions' or 'measures'");
+  }
+  ASSIGN_OR_RETURN(Expr e, ParseExpr(*having));
+  ASSIGN_OR_RETURN(Expr rewritten, RewriteHaving(e, q));
+  q.having = std::move(rewritten);
   return Status::Ok();
 }
 
@@ -172,6 +252,7 @@ StatusOr<Query> ParseQueryAst(const bj::object& ast) {
   RETURN_IF_ERROR(ParseSort(ast.if_contains("sort"), q));
   RETURN_IF_ERROR(ParseShape(ast, q));
   RETURN_IF_ERROR(ParseAggregation(ast, q));
+  RETURN_IF_ERROR(ParseHaving(ast.if_contains("having"), q));
   if (const bj::value* p = ast.if_contains("preview_length"); p && !p->is_null()) {
     if (!p->is_int64() || p->get_int64() < 0 || p->get_int64() > 1'000'000) {
       return InvalidArgument("'preview_length' must be an integer from 0 to 1000000");

@@ -38,13 +38,20 @@ struct Query {
   // over that group (count, count_distinct, sum, avg, min, max, percentile).
   std::vector<SelectItem> dimensions;
   std::vector<SelectItem> measures;
+  // HAVING: a filter over the output rows of an aggregation (names are output columns). Its
+  // aggregate calls that are not among the measures were appended to `measures` as the last
+  // `hidden_measures` entries, which are dropped from the output.
+  std::optional<Expr> having;
+  std::size_t hidden_measures = 0;
   std::optional<Expr> filter;
   std::vector<SortItem> sort;
   std::size_t limit = 0;
   std::string cursor;
 };
 
-// Parses `{"select":..., "from":..., "filter":..., "sort":..., "limit":..., "cursor":...}`.
+// Parses `{"select":..., "from":..., "filter":..., "sort":..., "limit":..., "cursor":...}`,
+// plus `dimensions`, `measures`, `having` (Arbor's field for SQL HAVING), `shape` and
+// `preview_length`.
 StatusOr<Query> ParseQueryAst(const boost::json::object& ast);
 
 }  // namespace arbor::query

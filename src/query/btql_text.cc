@@ -5,6 +5,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -83,7 +84,7 @@ bool IsDigit(char c) { return std::isdigit(static_cast<unsigned char>(c)); }
 
 // Longest match first.
 constexpr std::array<std::string_view, 6> kTwoCharPuncts = {"!=", "<>", "<=", ">=", "=>", "=="};
-constexpr std::string_view kOneCharPuncts = "(),.[]|:*=<>+-/%;";
+constexpr std::string_view kOneCharPuncts = "(),.[]|:*=<>+-/%;?";
 
 class Lexer {
  public:
@@ -290,7 +291,7 @@ constexpr std::string_view kKnownFunctions =
     "lower, upper, concat, coalesce, nullif, least, greatest, len, length, round, abs, "
     "date_trunc, to_string, to_number, now, json_extract, and the aggregates count, "
     "count_distinct, sum, avg, min, "
-    "max, percentile";
+    "max, percentile; any_span(...) in filters";
 
 // One item of a select, dimensions or measures list, with where it came from.
 struct ListItem {
@@ -402,6 +403,11 @@ class Parser {
     }
     bool aggregation = ast.contains("dimensions") || ast.contains("measures");
     if (!aggregation && !ast.contains("select")) ast["select"] = bj::array{Node("star")};
+    if (having_clause_ != nullptr && !aggregation) {
+      return ErrorAt(*having_clause_,
+                     "'having:' filters aggregated rows; add 'dimensions:' or 'measures:'");
+    }
+    if (aggregation) RETURN_IF_ERROR(MoveMeasureFilters(ast));
     RETURN_IF_ERROR(FinishSort(ast));
     return std::move(ast);
   }
@@ -429,6 +435,8 @@ class Parser {
       }
       (name == "select" ? select_clause_ : aggregation_clause_) = &name_tok;
     }
+    if (name == "filter") filter_clause_ = &name_tok;
+    if (name == "having") having_clause_ = &name_tok;
     ASSIGN_OR_RETURN(bj::value value, ParseClauseValue(name_tok, name));
     ast[name] = std::move(value);
     return name;
@@ -440,14 +448,15 @@ class Parser {
     if (name == "measures") return Wrap(ParsePipeAggregationList(true));
     if (name == "from") return Wrap(ParseSource());
     if (name == "filter") return Wrap(ParseFilter());
+    if (name == "having") return Wrap(ParseHavingExpr());
     if (name == "sort") return Wrap(ParseSortList());
     if (name == "limit") return ParseCount("limit:", "limit");
     if (name == "preview_length") return ParseCount("preview_length:", "preview length");
     if (name == "cursor") return ParseCursor();
     return ErrorAt(name_tok,
                    "unknown clause '" + Clip(name_tok.text) +
-                       ":'; expected select, dimensions, measures, from, filter, sort, limit, "
-                       "cursor or preview_length");
+                       ":'; expected select, dimensions, measures, from, filter, having, sort, "
+                       "limit, cursor or preview_length");
   }
 
   template <typename T>
@@ -549,12 +558,112 @@ class Parser {
 
   StatusOr<bj::object> ParseFilter() {
     first_aggregate_ = nullptr;
-    ASSIGN_OR_RETURN(bj::object e, ParseExpression());
+    any_span_allowed_ = true;
+    StatusOr<bj::object> parsed = ParseExpression();
+    any_span_allowed_ = false;
+    ASSIGN_OR_RETURN(bj::object e, std::move(parsed));
     if (first_aggregate_ != nullptr) {
       return ErrorAt(*first_aggregate_, "the aggregate '" + Lower(first_aggregate_->text) +
                                             "()' cannot be used in a filter");
     }
     return e;
+  }
+
+  // HAVING / having: an expression over the output columns; aggregates are allowed (those that
+  // are not measures are computed on the side by ParseQueryAst).
+  StatusOr<bj::object> ParseHavingExpr() {
+    first_aggregate_ = nullptr;
+    return ParseExpression();
+  }
+
+  // Names of the single-part identifiers in an AST expression.
+  static void CollectNames(const bj::value& v, std::vector<std::string>& names, bool& other) {
+    if (!v.is_object()) {
+      if (v.is_array()) {
+        for (const auto& x : v.get_array()) CollectNames(x, names, other);
+      }
+      return;
+    }
+    const bj::object& o = v.get_object();
+    const bj::value* op = o.if_contains("op");
+    if (op != nullptr && op->is_string() && op->get_string() == "ident") {
+      const bj::array& name = o.at("name").as_array();
+      if (name.size() == 1 && name[0].is_string()) {
+        names.emplace_back(name[0].get_string());
+      } else {
+        other = true;
+      }
+      return;
+    }
+    if (op != nullptr && op->is_string() && op->get_string() == "function") {
+      // any_span() looks at spans, so a term using it stays a span filter.
+      if (o.at("name").at("name").as_array().at(0) == bj::value("any_span")) other = true;
+      CollectNames(o.at("args"), names, other);
+      return;
+    }
+    for (const auto& kv : o) CollectNames(kv.value(), names, other);
+  }
+
+  // In an aggregation, a `filter:` condition (a top-level AND term) that names only output
+  // columns filters the groups, as SQL HAVING does, and moves to "having" (for dimensions alone
+  // that gives the same groups as filtering spans, and it lets `model` mean the dimension
+  // `metadata.model AS model`). A term naming a measure may not also name a span field, which
+  // has no single value per group.
+  Status MoveMeasureFilters(bj::object& ast) {
+    bj::value* filter = ast.if_contains("filter");
+    if (filter == nullptr) return Status::Ok();
+    std::vector<std::string> measures, outputs;
+    for (const ListItem& o : outputs_) {
+      outputs.push_back(o.alias);
+      if (IsAggregateCall(o.expr)) measures.push_back(o.alias);
+    }
+    auto in = [](const std::vector<std::string>& list, const std::string& n) {
+      return std::find(list.begin(), list.end(), n) != list.end();
+    };
+    bj::object& f = filter->as_object();
+    bj::array terms;
+    if (f.at("op").as_string() == "and") {
+      terms = f.at("children").as_array();
+    } else {
+      terms.push_back(f);
+    }
+    bj::array keep, moved;
+    for (auto& term : terms) {
+      std::vector<std::string> names;
+      bool other = false;
+      CollectNames(term, names, other);
+      const bool names_measure = std::any_of(names.begin(), names.end(),
+                                             [&](const std::string& n) { return in(measures, n); });
+      for (const std::string& n : names) {
+        if (!in(outputs, n)) other = true;
+      }
+      if (!names_measure && (other || names.empty())) {
+        keep.push_back(std::move(term));
+        continue;
+      }
+      if (other) {
+        return ErrorAt(*filter_clause_,
+                       "a filter condition that uses a measure may use only dimensions and "
+                       "measures; filter spans and groups in separate AND terms, or use "
+                       "'having:'");
+      }
+      moved.push_back(std::move(term));
+    }
+    if (moved.empty()) return Status::Ok();
+    auto conjunction = [](bj::array items) -> bj::value {
+      if (items.size() == 1) return std::move(items[0]);
+      bj::object o = Node("and");
+      o["children"] = std::move(items);
+      return o;
+    };
+    if (bj::value* having = ast.if_contains("having")) moved.push_back(std::move(*having));
+    ast["having"] = conjunction(std::move(moved));
+    if (keep.empty()) {
+      ast.erase("filter");
+    } else {
+      ast["filter"] = conjunction(std::move(keep));
+    }
+    return Status::Ok();
   }
 
   StatusOr<bj::value> ParseCursor() {
@@ -584,12 +693,19 @@ class Parser {
       if (!AcceptWord("by")) return ErrorAt(Peek(), "expected BY after GROUP");
       ASSIGN_OR_RETURN(group_by, ParseGroupBy());
     }
+    const Token* having_tok = nullptr;
     if (IsWord(Peek(), "having")) {
-      return ErrorAt(Peek(), Clip(Peek().text) + " is not supported yet");
+      having_tok = &Take();
+      ASSIGN_OR_RETURN(ast["having"], Wrap(ParseHavingExpr()));
     }
     const bool aggregation = group_tok != nullptr ||
                              std::any_of(select.begin(), select.end(),
                                          [](const ListItem& i) { return i.aggregate != nullptr; });
+    if (having_tok != nullptr && !aggregation) {
+      return ErrorAt(*having_tok,
+                     "HAVING filters groups; add GROUP BY or select an aggregate such as "
+                     "count(*)");
+    }
     if (aggregation) {
       RETURN_IF_ERROR(SplitSqlAggregation(select, group_by, ast));
     } else {
@@ -831,7 +947,163 @@ class Parser {
 
   // --- expressions ---
 
-  StatusOr<bj::object> ParseExpression() { return ParseOr(); }
+  StatusOr<bj::object> ParseExpression() { return ParseTernary(); }
+
+  // `cond ? a : b`, the loosest operator, right-associative: `a ? x : b ? y : z` is one "if"
+  // node with two conditions (the SDK AST's flattened form).
+  StatusOr<bj::object> ParseTernary() {
+    ASSIGN_OR_RETURN(bj::object cond, ParseOr());
+    if (!IsPunct(Peek(), "?")) return cond;
+    const Token& question = Take();
+    RETURN_IF_ERROR(Deeper());
+    StatusOr<bj::object> result = [&]() -> StatusOr<bj::object> {
+      ASSIGN_OR_RETURN(bj::object then, ParseTernary());
+      if (!AcceptPunct(":")) {
+        return ErrorAt(Peek(), "expected ':' and the value for false after the '?' at line " +
+                                   std::to_string(question.line) + ", column " +
+                                   std::to_string(question.column) + ", found " + Describe(Peek()));
+      }
+      ASSIGN_OR_RETURN(bj::object otherwise, ParseTernary());
+      return IfNode(std::move(cond), std::move(then), std::move(otherwise));
+    }();
+    --depth_;
+    return result;
+  }
+
+  // {"op":"if","conds":[{cond,then}],"else":...}, merging an "if" in the else branch.
+  static bj::object IfNode(bj::object cond, bj::object then, bj::object otherwise) {
+    bj::array conds{bj::object{{"cond", std::move(cond)}, {"then", std::move(then)}}};
+    if (otherwise.at("op").as_string() == "if") {
+      for (auto& c : otherwise.at("conds").as_array()) conds.push_back(std::move(c));
+      otherwise = std::move(otherwise.at("else").as_object());
+    }
+    bj::object o = Node("if");
+    o["conds"] = std::move(conds);
+    o["else"] = std::move(otherwise);
+    return o;
+  }
+
+  // SQL `CASE [subject] WHEN x THEN y ... [ELSE z] END`; a subject compares with each WHEN
+  // value by =; no ELSE means null.
+  StatusOr<bj::object> ParseCase() {
+    const Token& case_tok = Take();
+    RETURN_IF_ERROR(Deeper());
+    ++case_depth_;
+    StatusOr<bj::object> result = [&]() -> StatusOr<bj::object> {
+      std::optional<bj::object> subject;
+      if (!IsWord(Peek(), "when")) {
+        ASSIGN_OR_RETURN(subject, ParseExpression());
+      }
+      bj::array conds;
+      while (AcceptWord("when")) {
+        ASSIGN_OR_RETURN(bj::object cond, ParseExpression());
+        if (subject) cond = Binary("eq", *subject, std::move(cond));
+        if (!AcceptWord("then")) {
+          return ErrorAt(Peek(),
+                         "expected THEN after the WHEN condition, found " + Describe(Peek()));
+        }
+        ASSIGN_OR_RETURN(bj::object then, ParseExpression());
+        conds.push_back(bj::object{{"cond", std::move(cond)}, {"then", std::move(then)}});
+      }
+      if (conds.empty()) {
+        return ErrorAt(Peek(), "expected WHEN after CASE, found " + Describe(Peek()));
+      }
+      bj::object otherwise = Literal(nullptr);
+      if (AcceptWord("else")) {
+        ASSIGN_OR_RETURN(otherwise, ParseExpression());
+      }
+      if (!AcceptWord("end")) {
+        return ErrorAt(Peek(), "expected END to close the CASE at line " +
+                                   std::to_string(case_tok.line) + ", column " +
+                                   std::to_string(case_tok.column) + ", found " + Describe(Peek()));
+      }
+      bj::object o = Node("if");
+      o["conds"] = std::move(conds);
+      o["else"] = std::move(otherwise);
+      return o;
+    }();
+    --case_depth_;
+    --depth_;
+    return result;
+  }
+
+  // Whether `case` here opens a CASE expression rather than naming a field.
+  bool AtCase() const {
+    if (!IsWord(Peek(), "case")) return false;
+    const Token& next = Peek(1);
+    if (next.kind == TokenKind::kWord) return !IsReserved(Lower(next.text)) || IsWord(next, "not");
+    return next.kind == TokenKind::kString || next.kind == TokenKind::kNumber ||
+           next.kind == TokenKind::kQuotedIdent || IsPunct(next, "(") || IsPunct(next, "-");
+  }
+
+  // Whether `interval` here starts an interval literal rather than naming a field.
+  bool AtInterval() const {
+    if (!IsWord(Peek(), "interval")) return false;
+    const Token& next = Peek(1);
+    // `interval - 1 day` is an interval; `interval - 1 > 0` subtracts from a field.
+    return next.kind == TokenKind::kNumber || next.kind == TokenKind::kString ||
+           (IsPunct(next, "-") && Peek(2).kind == TokenKind::kNumber &&
+            Peek(3).kind == TokenKind::kWord && !IsReserved(Lower(Peek(3).text)));
+  }
+
+  // `interval 3 day`, `interval -1 hours`, `INTERVAL '7 days'`, `INTERVAL '7' DAY`: the SDK
+  // AST {"op":"interval","value":n,"unit":u}; weeks become days.
+  StatusOr<bj::object> ParseInterval() {
+    Take();  // interval
+    std::string amount;
+    std::string unit;
+    const Token* amount_tok = &Peek();
+    const Token* unit_tok = nullptr;
+    if (AcceptPunct("-")) amount = "-";
+    const Token& value = Take();
+    amount += value.text;
+    if (value.kind == TokenKind::kString) {  // '7 days' holds both parts; '7' only the amount
+      std::size_t space = value.text.find(' ');
+      if (space != std::string::npos) {
+        amount = value.text.substr(0, space);
+        std::size_t unit_start = value.text.find_first_not_of(' ', space);
+        unit = unit_start == std::string::npos ? "" : value.text.substr(unit_start);
+        unit_tok = &value;
+      }
+    }
+    std::int64_t n = 0;
+    auto [end, ec] = std::from_chars(amount.data(), amount.data() + amount.size(), n);
+    if (ec != std::errc() || end != amount.data() + amount.size()) {
+      return ErrorAt(*amount_tok,
+                     "an interval needs a whole number of units, as in "
+                     "\"interval 3 day\"; found " +
+                         Describe(*amount_tok));
+    }
+    if (unit_tok == nullptr) {
+      unit_tok = &Peek();
+      if (Peek().kind != TokenKind::kWord) {
+        return ErrorAt(Peek(),
+                       "expected an interval unit (second, minute, hour, day, week, "
+                       "month or year) after the interval's amount, found " +
+                           Describe(Peek()));
+      }
+      unit = Take().text;
+    }
+    std::string u = Lower(unit);
+    if (u.size() > 1 && u.back() == 's') u.pop_back();
+    static constexpr std::array<std::string_view, 9> kUnits = {
+        "second", "minute", "hour", "day", "week", "month", "year", "millisecond", "microsecond"};
+    if (std::find(kUnits.begin(), kUnits.end(), u) == kUnits.end()) {
+      return ErrorAt(*unit_tok, "unknown interval unit '" + Clip(unit) +
+                                    "'; use second, minute, hour, day, week, month or year");
+    }
+    if (u == "week") {
+      if (n > INT64_MAX / 7 || n < INT64_MIN / 7) {
+        return ErrorAt(*amount_tok, "the interval is out of range");
+      }
+      n *= 7;
+      u = "day";
+    }
+    bj::object o = Node("interval");
+    o["value"] = n;
+    o["unit"] = u;
+    return o;
+  }
 
   // `a OR b OR c` becomes one node with three children, as the SDKs build it.
   StatusOr<bj::object> ParseOr() { return ParseChain("or", &Parser::ParseAnd); }
@@ -1021,6 +1293,7 @@ class Parser {
 
   // `name(arg, ...)`; `count(*)` has no arguments. Aggregates do not nest.
   StatusOr<bj::object> ParseFunctionCall() {
+    if (IsWord(Peek(), "any_span")) return ParseAnySpan();
     const Token& name_tok = Take();
     const std::string name = Lower(name_tok.text);
     if (!IsKnownFunction(name)) {
@@ -1060,9 +1333,47 @@ class Parser {
     return o;
   }
 
+  // `any_span(predicate)`: only in filters, not nested. The AST is the function call.
+  StatusOr<bj::object> ParseAnySpan() {
+    const Token& name_tok = Take();
+    if (!any_span_allowed_) {
+      return ErrorAt(name_tok, any_span_depth_ > 0
+                                   ? "any_span() cannot be nested inside another any_span()"
+                                   : "any_span() can only be used in a filter (filter: or WHERE)");
+    }
+    const Token& open = Take();  // '('
+    any_span_allowed_ = false;
+    ++any_span_depth_;
+    StatusOr<bj::object> arg = ParseExpression();
+    --any_span_depth_;
+    any_span_allowed_ = true;
+    if (!arg.ok()) return arg.status();
+    if (IsPunct(Peek(), ",")) {
+      return ErrorAt(Peek(), "any_span() takes one argument: the condition a span must meet");
+    }
+    RETURN_IF_ERROR(ExpectPunct(")", "to close the any_span( at line " + std::to_string(open.line) +
+                                         ", column " + std::to_string(open.column)));
+    bj::object o = Node("function");
+    o["name"] = bj::object{{"op", "ident"}, {"name", bj::array{bj::value("any_span")}}};
+    o["args"] = bj::array{std::move(*arg)};
+    return o;
+  }
+
   StatusOr<bj::object> ParsePrimary() {
     const Token& t = Peek();
     if (IsPunct(t, "(")) return ParseParenthesized();
+    if (AtInterval()) return ParseInterval();
+    if (AtCase()) return ParseCase();
+    if (case_depth_ > 0 && t.kind == TokenKind::kWord) {
+      const std::string w = Lower(t.text);
+      if (w == "when" || w == "then" || w == "else" || w == "end") {
+        return ErrorAt(t, "expected an expression after " + PreviousText() +
+                              ", found the "
+                              "keyword '" +
+                              Clip(t.text) + "' (quote it as \"" + Clip(t.text) +
+                              "\" to use it as a field name)");
+      }
+    }
     ASSIGN_OR_RETURN(bj::value literal, ParseLiteralValue());
     if (!literal.is_object()) return Literal(std::move(literal));
     if (t.kind == TokenKind::kWord) {
@@ -1133,6 +1444,11 @@ class Parser {
   std::vector<ListItem> outputs_;              // dimensions and measures, in order
   const Token* select_clause_ = nullptr;       // pipe clause names, for conflict errors
   const Token* aggregation_clause_ = nullptr;
+  const Token* filter_clause_ = nullptr;
+  const Token* having_clause_ = nullptr;
+  bool any_span_allowed_ = false;  // inside a filter, outside any any_span()
+  int any_span_depth_ = 0;
+  int case_depth_ = 0;  // inside CASE, where WHEN/THEN/ELSE/END are keywords
 };
 
 }  // namespace

@@ -21,6 +21,9 @@ inline constexpr int btql_text_depth_max = 64;  // nested parentheses and NOTs
 // `{"select":[...], "from":{...}, "filter":..., "sort":[...], "limit":n, "cursor":"..."}`.
 // Aggregations (`dimensions:`/`measures:`, or SQL aggregates with GROUP BY) give "dimensions"
 // and "measures" instead of "select"; their sort keys are rewritten to the output column names.
+// SQL HAVING, the pipe `having:` clause and `filter:` terms that name only output columns of an
+// aggregation give "having". Intervals, `? :`, CASE and any_span() become the SDK AST's
+// "interval", "if" and `any_span` function nodes.
 // The shape word or `shape =>` argument lands in `from.shape`; ParseQueryAst ignores it for now.
 // Errors are InvalidArgument and start with "line L, column C: " (1-based; columns count bytes).
 StatusOr<boost::json::object> ParseBtqlText(std::string_view text);

@@ -35,10 +35,10 @@ Status Engine::CheckObject(const std::string& org_id, const ingest::ObjectRef& o
   return Status::Ok();
 }
 
-std::vector<storage::VisibleRow> Engine::AllRows(const std::string& org_id,
-                                                 const ingest::ObjectRef& object) {
+StatusOr<std::vector<storage::VisibleRow>> Engine::AllRows(const std::string& org_id,
+                                                           const ingest::ObjectRef& object) {
   const storage::ObjectRows* rows = store_.Find(ingest::ObjectKey(org_id, object));
-  if (rows == nullptr) return {};
+  if (rows == nullptr) return std::vector<storage::VisibleRow>{};
   return rows->ScanIf(writer_.visible_xact(), 0, SIZE_MAX,
                       [](const bj::object& r) { return !IsComment(r); });
 }
@@ -46,6 +46,9 @@ std::vector<storage::VisibleRow> Engine::AllRows(const std::string& org_id,
 StatusOr<QueryResult> Engine::Run(const std::string& org_id, const Query& q,
                                   std::optional<std::uint64_t> version) {
   for (const std::string& id : q.object_ids) RETURN_IF_ERROR(CheckObject(org_id, {q.source, id}));
+  if (q.filter && ContainsOp(*q.filter, ExprOp::kAnySpan)) {
+    return RunWithAnySpan(org_id, q, version);
+  }
   Cursor start{.snapshot = writer_.visible_xact()};
   if (version) start.snapshot = std::min(start.snapshot, *version);
   if (!q.cursor.empty()) {
@@ -62,8 +65,9 @@ StatusOr<QueryResult> Engine::Run(const std::string& org_id, const Query& q,
     for (const std::string& id : q.object_ids) {
       const storage::ObjectRows* rows = store_.Find(ingest::ObjectKey(org_id, {q.source, id}));
       if (rows == nullptr) continue;
-      CommentIndex comments = IndexComments(*rows, start.snapshot);
-      for (auto& v : Select(*rows, q, start.snapshot, 0, SIZE_MAX)) {
+      ASSIGN_OR_RETURN(CommentIndex comments, IndexComments(*rows, start.snapshot));
+      ASSIGN_OR_RETURN(auto selected, Select(*rows, q, start.snapshot, 0, SIZE_MAX));
+      for (auto& v : selected) {
         all.push_back(Present(*v.row, Query{}, comments));
       }
     }
@@ -84,8 +88,11 @@ StatusOr<QueryResult> Engine::Run(const std::string& org_id, const Query& q,
     if (rows == nullptr) continue;
     std::size_t want = q.limit - result.data.size();
     // One extra row tells whether another page exists.
-    auto page = Select(*rows, q, at.snapshot, at.position, want + 1);
-    CommentIndex comments = page.empty() ? CommentIndex{} : IndexComments(*rows, at.snapshot);
+    ASSIGN_OR_RETURN(auto page, Select(*rows, q, at.snapshot, at.position, want + 1));
+    CommentIndex comments;
+    if (!page.empty()) {
+      ASSIGN_OR_RETURN(comments, IndexComments(*rows, at.snapshot));
+    }
     for (std::size_t i = 0; i < page.size() && i < want; ++i) {
       result.data.push_back(Present(*page[i].row, q, comments));
       at.position = page[i].seq;
@@ -106,14 +113,16 @@ StatusOr<QueryResult> Engine::Run(const std::string& org_id, const Query& q,
 StatusOr<std::size_t> Engine::CountRows(const std::string& org_id,
                                         const ingest::ObjectRef& object) {
   RETURN_IF_ERROR(CheckObject(org_id, object));
-  return AllRows(org_id, object).size();
+  ASSIGN_OR_RETURN(auto rows, AllRows(org_id, object));
+  return rows.size();
 }
 
 StatusOr<std::optional<std::uint64_t>> Engine::MaxXact(const std::string& org_id,
                                                        const ingest::ObjectRef& object) {
   RETURN_IF_ERROR(CheckObject(org_id, object));
   std::optional<std::uint64_t> best;
-  for (const auto& v : AllRows(org_id, object)) best = std::max(best.value_or(0), v.xact);
+  ASSIGN_OR_RETURN(auto rows, AllRows(org_id, object));
+  for (const auto& v : rows) best = std::max(best.value_or(0), v.xact);
   return best;
 }
 

@@ -47,14 +47,17 @@ class Engine {
 
  private:
   Status CheckObject(const std::string& org_id, const ingest::ObjectRef& object);
+  // A filter with any_span(): resolves each one to the traces where it holds, then runs.
+  StatusOr<QueryResult> RunWithAnySpan(const std::string& org_id, const Query& q,
+                                       std::optional<std::uint64_t> version);
   // dimensions/measures: groups the matching rows and pages over the groups.
   StatusOr<QueryResult> RunAggregate(const std::string& org_id, const Query& q,
                                      std::uint64_t snapshot, std::uint64_t offset);
   // The traces and summary shapes: results are grouped by trace and paged by trace.
   StatusOr<QueryResult> RunTraces(const std::string& org_id, const Query& q, std::uint64_t snapshot,
                                   std::uint64_t offset);
-  std::vector<storage::VisibleRow> AllRows(const std::string& org_id,
-                                           const ingest::ObjectRef& object);
+  StatusOr<std::vector<storage::VisibleRow>> AllRows(const std::string& org_id,
+                                                     const ingest::ObjectRef& object);
 
   catalog::Catalog& catalog_;
   const storage::RowStore& store_;

@@ -7,7 +7,7 @@
 
 #include "json/json.h"
 #include "query/functions.h"
-#include "query/tokenize.h"
+#include "base/tokenize.h"
 
 namespace arbor::query {
 namespace {
@@ -17,6 +17,9 @@ namespace bj = boost::json;
 inline constexpr int expr_depth_max = 32;
 inline constexpr std::size_t expr_children_max = 10'000;
 inline constexpr std::size_t function_args_max = 64;
+// Intervals stay within what keeps timestamp arithmetic in 64 bits: 9999 years either way.
+inline constexpr std::int64_t interval_months_max = 9999 * 12;
+inline constexpr std::int64_t interval_micros_max = 9999LL * 366 * 86'400 * 1'000'000;
 
 const std::unordered_map<std::string, ExprOp>& OpNames() {
   static const std::unordered_map<std::string, ExprOp> names = {
@@ -44,6 +47,9 @@ const std::unordered_map<std::string, ExprOp>& OpNames() {
       {"mul", ExprOp::kMul},
       {"div", ExprOp::kDiv},
       {"mod", ExprOp::kMod},
+      {"neg", ExprOp::kNeg},
+      {"interval", ExprOp::kInterval},
+      {"if", ExprOp::kIf},
   };
   return names;
 }
@@ -76,6 +82,92 @@ StatusOr<Expr> ParseIdent(const bj::object& o) {
   return e;
 }
 
+StatusOr<Expr> AnySpan(Expr call) {
+  if (call.children.size() != 1) {
+    return InvalidArgument("'any_span' takes one argument: the predicate a span must satisfy");
+  }
+  if (ContainsOp(call.children[0], ExprOp::kAnySpan)) {
+    return InvalidArgument("'any_span' cannot be nested inside another 'any_span'");
+  }
+  Expr e{.op = ExprOp::kAnySpan};
+  e.children.push_back(std::move(call.children[0]));
+  return e;
+}
+
+struct IntervalUnit {
+  const char* name;
+  std::int64_t months;
+  std::int64_t micros;
+};
+
+// BTQL's interval units, plus `week` (7 days); plural spellings are accepted too.
+std::optional<IntervalUnit> UnitNamed(std::string unit) {
+  static constexpr IntervalUnit kUnits[] = {
+      {"year", 12, 0},
+      {"month", 1, 0},
+      {"week", 0, 7 * 86'400'000'000LL},
+      {"day", 0, 86'400'000'000LL},
+      {"hour", 0, 3'600'000'000LL},
+      {"minute", 0, 60'000'000},
+      {"second", 0, 1'000'000},
+      {"millisecond", 0, 1'000},
+      {"microsecond", 0, 1},
+  };
+  unit = Lower(unit);
+  if (unit.size() > 1 && unit.back() == 's') unit.pop_back();
+  for (const IntervalUnit& u : kUnits) {
+    if (unit == u.name) return u;
+  }
+  return std::nullopt;
+}
+
+// {"op":"interval","value":3,"unit":"day"}
+StatusOr<Expr> ParseInterval(const bj::object& o) {
+  const bj::value* value = o.if_contains("value");
+  const bj::value* unit = o.if_contains("unit");
+  std::optional<IntervalUnit> u;
+  if (unit != nullptr && unit->is_string()) u = UnitNamed(std::string(unit->get_string()));
+  if (!u) {
+    return InvalidArgument(
+        "'interval' needs a 'unit': year, month, week, day, hour, minute, second, millisecond "
+        "or microsecond");
+  }
+  double n = value != nullptr && value->is_number() ? value->to_number<double>() : 0.5;
+  if (n != std::floor(n)) return InvalidArgument("'interval' needs a whole-number 'value'");
+  const double limit = u->months != 0 ? static_cast<double>(interval_months_max / u->months)
+                                      : static_cast<double>(interval_micros_max / u->micros);
+  if (std::fabs(n) > limit) return InvalidArgument("'interval' value is out of range");
+  Expr e{.op = ExprOp::kInterval};
+  e.months = static_cast<std::int64_t>(n) * u->months;
+  e.micros = static_cast<std::int64_t>(n) * u->micros;
+  return e;
+}
+
+// {"op":"if","conds":[{"cond":c,"then":t},...],"else":e}; a missing else is null.
+StatusOr<Expr> ParseIf(const bj::object& o, int depth) {
+  const bj::value* conds = o.if_contains("conds");
+  if (conds == nullptr || !conds->is_array() || conds->get_array().empty() ||
+      conds->get_array().size() > expr_children_max) {
+    return InvalidArgument("'if' needs a non-empty 'conds' array of {cond, then}");
+  }
+  Expr e{.op = ExprOp::kIf};
+  for (const auto& c : conds->get_array()) {
+    if (!c.is_object()) return InvalidArgument("'if' conds must be objects with cond and then");
+    ASSIGN_OR_RETURN(Expr cond, ParseChild(c.get_object(), "cond", "if", depth));
+    ASSIGN_OR_RETURN(Expr then, ParseChild(c.get_object(), "then", "if", depth));
+    e.children.push_back(std::move(cond));
+    e.children.push_back(std::move(then));
+  }
+  const bj::value* otherwise = o.if_contains("else");
+  if (otherwise == nullptr || otherwise->is_null()) {
+    e.children.push_back(Expr{.op = ExprOp::kLiteral});
+  } else {
+    ASSIGN_OR_RETURN(Expr el, ParseNode(*otherwise, depth + 1));
+    e.children.push_back(std::move(el));
+  }
+  return e;
+}
+
 StatusOr<Expr> ParseFunction(const bj::object& o, int depth) {
   Expr e{.op = ExprOp::kFunction};
   const bj::value* name = o.if_contains("name");
@@ -86,7 +178,10 @@ StatusOr<Expr> ParseFunction(const bj::object& o, int depth) {
     return InvalidArgument("'function' needs a 'name' ident with one part");
   }
   e.function = Lower(parts->get_array()[0].get_string());
-  if (!IsKnownFunction(e.function)) return InvalidArgument("unknown function '" + e.function + "'");
+  const bool any_span = e.function == "any_span";
+  if (!any_span && !IsKnownFunction(e.function)) {
+    return InvalidArgument("unknown function '" + e.function + "'");
+  }
   const bj::value* args = o.if_contains("args");
   if (args != nullptr && !args->is_null()) {
     if (!args->is_array() || args->get_array().size() > function_args_max) {
@@ -97,6 +192,7 @@ StatusOr<Expr> ParseFunction(const bj::object& o, int depth) {
       e.children.push_back(std::move(ae));
     }
   }
+  if (any_span) return AnySpan(std::move(e));
   return e;
 }
 
@@ -115,6 +211,10 @@ StatusOr<Expr> ParseNode(const bj::value& node, int depth) {
       return ParseIdent(o);
     case ExprOp::kFunction:
       return ParseFunction(o, depth);
+    case ExprOp::kInterval:
+      return ParseInterval(o);
+    case ExprOp::kIf:
+      return ParseIf(o, depth);
     case ExprOp::kLiteral: {
       const bj::value* v = o.if_contains("value");
       e.literal = v ? *v : bj::value(nullptr);
@@ -133,6 +233,7 @@ StatusOr<Expr> ParseNode(const bj::value& node, int depth) {
       return e;
     }
     case ExprOp::kNot:
+    case ExprOp::kNeg:
     case ExprOp::kIsNull:
     case ExprOp::kIsNotNull: {
       ASSIGN_OR_RETURN(Expr ce, ParseChild(o, "expr", op, depth));
@@ -140,8 +241,10 @@ StatusOr<Expr> ParseNode(const bj::value& node, int depth) {
       return e;
     }
     default: {
-      ASSIGN_OR_RETURN(Expr l, ParseChild(o, "left", op, depth));
-      ASSIGN_OR_RETURN(Expr r, ParseChild(o, "right", op, depth));
+      // The SDKs' AST names the operands of `includes` haystack and needle.
+      const bool named = e.op == ExprOp::kIncludes && o.contains("haystack");
+      ASSIGN_OR_RETURN(Expr l, ParseChild(o, named ? "haystack" : "left", op, depth));
+      ASSIGN_OR_RETURN(Expr r, ParseChild(o, named ? "needle" : "right", op, depth));
       e.children.push_back(std::move(l));
       e.children.push_back(std::move(r));
       return e;
@@ -178,25 +281,26 @@ bool LikeMatch(std::string_view text, std::string_view pattern) {
 }
 
 // Every string leaf under v, concatenated: what full-text match looks in.
-void CollectText(const bj::value& v, std::string& out) {
-  if (v.is_string()) {
-    out.append(v.get_string());
-    out.push_back(' ');
-  } else if (v.is_array()) {
-    for (const auto& e : v.get_array()) CollectText(e, out);
-  } else if (v.is_object()) {
-    for (const auto& kv : v.get_object()) CollectText(kv.value(), out);
-  } else if (!v.is_null()) {
-    json::SerializeTo(v, out);
-    out.push_back(' ');
-  }
-}
-
 bool IsTrue(const bj::value& v) { return v.is_bool() && v.get_bool(); }
+
+// Two timestamps compare as times, whatever their precision or zone ("...:00Z" equals
+// "...:00.000Z"); a timestamp and a string that is not one do not compare (null), as a typed
+// column would refuse the cast; everything else in json::Compare's total order.
+std::optional<int> CompareValues(const bj::value& l, const bj::value& r) {
+  if (l.is_string() && r.is_string()) {
+    auto a = ParseTimestampMicros(l.get_string());
+    auto b = ParseTimestampMicros(r.get_string());
+    if (a && b) return *a < *b ? -1 : (*a > *b ? 1 : 0);
+    if (a || b) return std::nullopt;
+  }
+  return json::Compare(l, r);
+}
 
 bj::value Compare(ExprOp op, const bj::value& l, const bj::value& r) {
   if (l.is_null() || r.is_null()) return nullptr;
-  int c = json::Compare(l, r);
+  std::optional<int> compared = CompareValues(l, r);
+  if (!compared) return nullptr;
+  const int c = *compared;
   switch (op) {
     case ExprOp::kEq:
       return c == 0;
@@ -231,7 +335,38 @@ bj::value Arithmetic(ExprOp op, const bj::value& l, const bj::value& r) {
   }
 }
 
+// time ± interval; interval + time. Other uses of an interval are null.
+std::optional<bj::value> IntervalArithmetic(const Expr& e, const bj::object& row) {
+  if (e.op != ExprOp::kAdd && e.op != ExprOp::kSub) return std::nullopt;
+  const Expr& l = e.children[0];
+  const Expr& r = e.children[1];
+  if (r.op == ExprOp::kInterval && l.op != ExprOp::kInterval) {
+    const std::int64_t sign = e.op == ExprOp::kSub ? -1 : 1;
+    return ShiftTime(Evaluate(l, row), sign * r.months, sign * r.micros);
+  }
+  if (l.op == ExprOp::kInterval && r.op != ExprOp::kInterval && e.op == ExprOp::kAdd) {
+    return ShiftTime(Evaluate(r, row), l.months, l.micros);
+  }
+  if (l.op == ExprOp::kInterval || r.op == ExprOp::kInterval) return bj::value(nullptr);
+  return std::nullopt;
+}
+
+bj::value Negate(const bj::value& v) {
+  if (v.is_int64() && v.get_int64() != INT64_MIN) return -v.get_int64();
+  if (v.is_number()) return -v.to_number<double>();
+  return nullptr;
+}
+
+bj::value EvalIf(const Expr& e, const bj::object& row) {
+  const std::size_t n = e.children.size();
+  for (std::size_t i = 0; i + 1 < n; i += 2) {
+    if (Matches(e.children[i], row)) return Evaluate(e.children[i + 1], row);  // null: not taken
+  }
+  return Evaluate(e.children[n - 1], row);
+}
+
 bj::value EvalBinary(const Expr& e, const bj::object& row) {
+  if (auto shifted = IntervalArithmetic(e, row)) return std::move(*shifted);
   bj::value l = Evaluate(e.children[0], row);
   bj::value r = Evaluate(e.children[1], row);
   switch (e.op) {
@@ -256,7 +391,7 @@ bj::value EvalBinary(const Expr& e, const bj::object& row) {
     case ExprOp::kMatch: {
       if (l.is_null() || !r.is_string()) return false;
       std::string text;
-      CollectText(l, text);
+      json::CollectText(l, text);
       return MatchTokens(Tokenize(text), r.get_string());
     }
     case ExprOp::kIncludes: {
@@ -284,6 +419,55 @@ bool IsRoot(const bj::object& row) {
          (parents->is_array() && parents->get_array().empty());
 }
 
+bool ContainsOp(const Expr& e, ExprOp op) {
+  if (e.op == op) return true;
+  return std::any_of(e.children.begin(), e.children.end(),
+                     [op](const Expr& c) { return ContainsOp(c, op); });
+}
+
+bool SameExpr(const Expr& a, const Expr& b) {
+  if (a.op != b.op || a.path != b.path || a.function != b.function || a.months != b.months ||
+      a.micros != b.micros || !json::Equals(a.literal, b.literal) ||
+      a.children.size() != b.children.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < a.children.size(); ++i) {
+    if (!SameExpr(a.children[i], b.children[i])) return false;
+  }
+  return true;
+}
+
+std::string TraceScopeKey(const bj::object& row) {
+  std::string key;
+  for (const char* field : {"experiment_id", "dataset_id", "prompt_session_id", "project_id"}) {
+    const bj::value* v = row.if_contains(field);
+    if (v != nullptr && v->is_string()) {
+      key = v->get_string();
+      break;
+    }
+  }
+  key.push_back('/');
+  for (const char* field : {"root_span_id", "id"}) {
+    const bj::value* v = row.if_contains(field);
+    if (v != nullptr && v->is_string()) {
+      key.append(v->get_string());
+      break;
+    }
+  }
+  return key;
+}
+
+Expr ResolveAnySpan(const Expr& e, const TraceKeysOf& traces_matching) {
+  if (e.op == ExprOp::kAnySpan) {
+    Expr resolved{.op = ExprOp::kTraceIn};
+    resolved.trace_keys = traces_matching(e.children[0]);
+    return resolved;
+  }
+  Expr copy = e;
+  for (Expr& c : copy.children) c = ResolveAnySpan(c, traces_matching);
+  return copy;
+}
+
 StatusOr<Expr> ParseExpr(const bj::value& node) { return ParseNode(node, 0); }
 
 bj::value Evaluate(const Expr& e, const bj::object& row) {
@@ -307,6 +491,16 @@ bj::value Evaluate(const Expr& e, const bj::object& row) {
       return Evaluate(e.children[0], row).is_null();
     case ExprOp::kIsNotNull:
       return !Evaluate(e.children[0], row).is_null();
+    case ExprOp::kNeg:
+      return Negate(Evaluate(e.children[0], row));
+    case ExprOp::kInterval:
+      return nullptr;  // meaningful only added to or subtracted from a time
+    case ExprOp::kIf:
+      return EvalIf(e, row);
+    case ExprOp::kAnySpan:
+      return Matches(e.children[0], row);
+    case ExprOp::kTraceIn:
+      return e.trace_keys != nullptr && e.trace_keys->count(TraceScopeKey(row)) > 0;
     case ExprOp::kFunction: {
       if (IsAggregateFunction(e.function)) return nullptr;  // only meaningful over a group
       std::vector<bj::value> args;

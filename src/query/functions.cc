@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <set>
 
@@ -100,6 +101,108 @@ bj::value JsonExtract(const bj::value& v, const bj::value& path) {
   return found ? *found : bj::value(nullptr);
 }
 
+// Proleptic Gregorian calendar <-> days since 1970-01-01 (eras of 400 years, March-based
+// years so that the leap day comes last).
+std::int64_t DaysFromCivil(std::int64_t y, int m, int d) {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const std::int64_t yoe = y - era * 400;
+  const std::int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const std::int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+struct Civil {
+  std::int64_t year;
+  int month;
+  int day;
+};
+
+Civil CivilFromDays(std::int64_t z) {
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const std::int64_t doe = z - era * 146097;
+  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const std::int64_t mp = (5 * doy + 2) / 153;
+  const int d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  const int m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  return {yoe + era * 400 + (m <= 2), m, d};
+}
+
+bool IsLeap(std::int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+int DaysInMonth(std::int64_t y, int m) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && IsLeap(y) ? 29 : kDays[m - 1];
+}
+
+inline constexpr std::int64_t micros_per_second = 1'000'000;
+inline constexpr std::int64_t micros_per_day = 86'400 * micros_per_second;
+inline constexpr std::int64_t year_min = 1;
+inline constexpr std::int64_t year_max = 9999;
+
+std::int64_t FloorDiv(std::int64_t a, std::int64_t b) { return a / b - (a % b != 0 && (a < 0)); }
+
+// Reads exactly `n` ASCII digits at `i`.
+std::optional<int> Digits(std::string_view s, std::size_t& i, int n) {
+  if (i + static_cast<std::size_t>(n) > s.size()) return std::nullopt;
+  int v = 0;
+  for (int k = 0; k < n; ++k, ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(s[i]))) return std::nullopt;
+    v = v * 10 + (s[i] - '0');
+  }
+  return v;
+}
+
+// "Z", "+HH:MM", "+HHMM" or "+HH" at `i`, as seconds east of UTC; nothing at all is UTC.
+std::optional<std::int64_t> ZoneOffset(std::string_view s, std::size_t& i) {
+  if (i == s.size()) return 0;
+  if (s[i] == 'Z' || s[i] == 'z') {
+    ++i;
+    return 0;
+  }
+  if (s[i] != '+' && s[i] != '-') return std::nullopt;
+  const int sign = s[i++] == '+' ? 1 : -1;
+  auto hh = Digits(s, i, 2);
+  if (!hh || *hh > 23) return std::nullopt;
+  int mm = 0;
+  if (i < s.size()) {
+    if (s[i] == ':') ++i;
+    auto m = Digits(s, i, 2);
+    if (!m || *m > 59) return std::nullopt;
+    mm = *m;
+  }
+  return sign * (*hh * 3600 + mm * 60);
+}
+
+// "HH:MM[:SS[.fraction]]" at `i`, in microseconds.
+std::optional<std::int64_t> TimeOfDay(std::string_view s, std::size_t& i) {
+  auto hh = Digits(s, i, 2);
+  if (!hh || i >= s.size() || s[i++] != ':') return std::nullopt;
+  auto mm = Digits(s, i, 2);
+  if (!mm || *hh > 23 || *mm > 59) return std::nullopt;
+  std::int64_t micros = (*hh * 3600 + *mm * 60) * micros_per_second;
+  if (i < s.size() && s[i] == ':') {
+    ++i;
+    auto ss = Digits(s, i, 2);
+    if (!ss || *ss > 59) return std::nullopt;
+    micros += *ss * micros_per_second;
+    if (i < s.size() && s[i] == '.') {
+      ++i;
+      std::int64_t scale = 100'000;
+      const std::size_t start = i;
+      while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) {
+        micros += (s[i] - '0') * scale;  // digits beyond microseconds are dropped
+        scale /= 10;
+        ++i;
+      }
+      if (i == start) return std::nullopt;
+    }
+  }
+  return micros;
+}
+
 bj::value Extreme(const std::vector<bj::value>& args, bool greatest) {
   const bj::value* best = nullptr;
   for (const bj::value& a : args) {
@@ -144,6 +247,85 @@ std::optional<double> ToEpochSeconds(const bj::value& v) {
     }
   }
   return secs;
+}
+
+std::optional<std::int64_t> ParseTimestampMicros(std::string_view s) {
+  // Cheap rejection first: this runs on every string comparison.
+  if (s.size() < 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
+  std::size_t i = 0;
+  auto y = Digits(s, i, 4);
+  ++i;
+  auto m = Digits(s, i, 2);
+  ++i;
+  auto d = Digits(s, i, 2);
+  if (!y || !m || !d || *y < year_min || *m < 1 || *m > 12 || *d < 1 || *d > DaysInMonth(*y, *m)) {
+    return std::nullopt;
+  }
+  std::int64_t micros = DaysFromCivil(*y, *m, *d) * micros_per_day;
+  if (i < s.size() && (s[i] == 'T' || s[i] == 't' || s[i] == ' ')) {
+    ++i;
+    auto tod = TimeOfDay(s, i);
+    if (!tod) return std::nullopt;
+    auto zone = ZoneOffset(s, i);
+    if (!zone) return std::nullopt;
+    micros += *tod - *zone * micros_per_second;
+  }
+  if (i != s.size()) return std::nullopt;
+  return micros;
+}
+
+std::optional<std::string> FormatTimestampMicros(std::int64_t micros) {
+  const std::int64_t days = FloorDiv(micros, micros_per_day);
+  const std::int64_t rest = micros - days * micros_per_day;
+  const Civil c = CivilFromDays(days);
+  if (c.year < year_min || c.year > year_max) return std::nullopt;
+  const std::int64_t secs = rest / micros_per_second;
+  const std::int64_t frac = rest % micros_per_second;
+  char buf[48];
+  if (frac % 1000 == 0) {
+    std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", static_cast<int>(c.year),
+                  c.month, c.day, static_cast<int>(secs / 3600), static_cast<int>(secs / 60 % 60),
+                  static_cast<int>(secs % 60), static_cast<int>(frac / 1000));
+  } else {
+    std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", static_cast<int>(c.year),
+                  c.month, c.day, static_cast<int>(secs / 3600), static_cast<int>(secs / 60 % 60),
+                  static_cast<int>(secs % 60), static_cast<int>(frac));
+  }
+  return std::string(buf);
+}
+
+bj::value ShiftTime(const bj::value& t, std::int64_t months, std::int64_t micros) {
+  std::int64_t at = 0;
+  if (t.is_string()) {
+    auto parsed = ParseTimestampMicros(t.get_string());
+    if (!parsed) return nullptr;
+    at = *parsed;
+  } else if (t.is_number()) {
+    const double secs = t.to_number<double>();
+    if (!(std::fabs(secs) < 4e11)) return nullptr;  // beyond year 9999 either way (or NaN)
+    at = static_cast<std::int64_t>(std::llround(secs * 1e6));
+  } else {
+    return nullptr;
+  }
+  if (months != 0) {
+    const std::int64_t days = FloorDiv(at, micros_per_day);
+    const std::int64_t rest = at - days * micros_per_day;
+    const Civil c = CivilFromDays(days);
+    const std::int64_t total = c.year * 12 + (c.month - 1) + months;
+    const std::int64_t year = FloorDiv(total, 12);
+    const int month = static_cast<int>(total - year * 12) + 1;
+    if (year < year_min || year > year_max) return nullptr;
+    const int day = std::min(c.day, DaysInMonth(year, month));
+    at = DaysFromCivil(year, month, day) * micros_per_day + rest;
+  }
+  at += micros;  // both bounded (ParseExpr bounds intervals), so no overflow
+  if (t.is_number()) {
+    if (!FormatTimestampMicros(at)) return nullptr;
+    if (t.is_int64() && at % micros_per_second == 0) return at / micros_per_second;
+    return static_cast<double>(at) / 1e6;
+  }
+  auto text = FormatTimestampMicros(at);
+  return text ? bj::value(*text) : bj::value(nullptr);
 }
 
 bj::value CallScalar(const std::string& name, const std::vector<bj::value>& args) {

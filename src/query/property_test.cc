@@ -1,5 +1,6 @@
-// Property test: the engine (index lookups, scans, cursor paging, snapshots, deletes) against
-// a naive model that keeps every object's rows in a map and filters them one by one.
+// Property test: the engine (index lookups, scans, cursor paging, snapshots, deletes, with
+// rows moving to segments, compactions and restarts from disk) against a naive model that keeps
+// every object's rows in a map and filters them one by one.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -29,6 +30,9 @@ class PropertyTest : public ::testing::Test {
     if (rng() % 3) row["s"] = words[rng() % 5];
     if (rng() % 2) row["metadata"] = bj::object{{"m", static_cast<std::int64_t>(rng() % 3)}};
     if (rng() % 3 == 0) row["span_parents"] = bj::array{"x"};
+    // Always given: the writer would fill a missing one with the server's clock.
+    row["created"] = "2026-01-0" + std::to_string(1 + rng() % 3) + "T" +
+                     std::to_string(10 + rng() % 10) + ":00:00Z";
     return row;
   }
 
@@ -58,14 +62,15 @@ class PropertyTest : public ::testing::Test {
     ASSERT_TRUE(env_->writer->Write(env_->org, ingest::ParseRows(rows).value()).ok());
   }
 
-  bj::value RandomFilter(std::mt19937& rng, int depth) {
+  // `any_span` false inside an any_span(), which does not nest.
+  bj::value RandomFilter(std::mt19937& rng, int depth, bool any_span = true) {
     auto ident = [](std::initializer_list<const char*> path) {
       bj::array name;
       for (const char* p : path) name.push_back(bj::value(p));
       return bj::object{{"op", "ident"}, {"name", name}};
     };
     auto lit = [](bj::value v) { return bj::object{{"op", "literal"}, {"value", v}}; };
-    int pick = static_cast<int>(rng() % (depth > 0 ? 10 : 7));
+    int pick = static_cast<int>(rng() % (depth > 0 ? 13 : 8));
     switch (pick) {
       case 0:
         return bj::object{{"op", "eq"},
@@ -90,11 +95,38 @@ class PropertyTest : public ::testing::Test {
         return bj::object{{"op", "match"}, {"left", ident({"s"})}, {"right", lit("beta")}};
       case 6:
         return bj::object{{"op", "eq"}, {"left", ident({"is_root"})}, {"right", lit(true)}};
-      case 7:
-        return bj::object{{"op", "not"}, {"expr", RandomFilter(rng, depth - 1)}};
+      case 7: {  // created ± interval against a fixed time
+        static const char* units[] = {"hour", "day", "minute", "month"};
+        bj::object interval{{"op", "interval"},
+                            {"value", static_cast<std::int64_t>(rng() % 5) - 2},
+                            {"unit", units[rng() % 4]}};
+        bj::object shifted{
+            {"op", rng() % 2 ? "add" : "sub"}, {"left", ident({"created"})}, {"right", interval}};
+        return bj::object{
+            {"op", rng() % 2 ? "gt" : "le"},
+            {"left", shifted},
+            {"right", lit(bj::value("2026-01-02T1" + std::to_string(rng() % 10) + ":30:00Z"))}};
+      }
+      case 8:
+        return bj::object{{"op", "not"}, {"expr", RandomFilter(rng, depth - 1, any_span)}};
+      case 9: {  // cond ? a : b
+        bj::object branch{{"cond", RandomFilter(rng, depth - 1, any_span)},
+                          {"then", RandomFilter(rng, depth - 1, any_span)}};
+        return bj::object{{"op", "if"},
+                          {"conds", bj::array{branch}},
+                          {"else", RandomFilter(rng, depth - 1, any_span)}};
+      }
+      case 10:
+        if (any_span) {
+          return bj::object{{"op", "function"},
+                            {"name", bj::object{{"op", "ident"}, {"name", bj::array{"any_span"}}}},
+                            {"args", bj::array{RandomFilter(rng, depth - 1, false)}}};
+        }
+        [[fallthrough]];
       default: {
-        bj::array children{RandomFilter(rng, depth - 1), RandomFilter(rng, depth - 1)};
-        return bj::object{{"op", pick == 8 ? "and" : "or"}, {"children", children}};
+        bj::array children{RandomFilter(rng, depth - 1, any_span),
+                           RandomFilter(rng, depth - 1, any_span)};
+        return bj::object{{"op", pick == 11 ? "and" : "or"}, {"children", children}};
       }
     }
   }
@@ -124,8 +156,15 @@ class PropertyTest : public ::testing::Test {
     return ids;
   }
 
+  // any_span(p) resolved the naive way: the traces of the model rows where p holds.
   static std::set<std::string> ModelIds(const Model& model, const bj::value& filter) {
-    Expr e = ParseExpr(filter).value();
+    Expr e = ResolveAnySpan(ParseExpr(filter).value(), [&](const Expr& p) {
+      auto keys = std::make_shared<std::unordered_set<std::string>>();
+      for (const auto& [id, row] : model) {
+        if (Matches(p, row)) keys->insert(TraceScopeKey(row));
+      }
+      return std::shared_ptr<const std::unordered_set<std::string>>(std::move(keys));
+    });
     std::set<std::string> ids;
     for (const auto& [id, row] : model) {
       if (Matches(e, row)) ids.insert(id);
@@ -145,6 +184,11 @@ TEST_F(PropertyTest, EngineAgreesWithNaiveModel) {
     for (int step = 0; step < 60; ++step) {
       RandomWrite(rng, model);
       history.emplace_back(env_->writer->visible_xact(), model);
+      // Rows move to segments and the process restarts from disk at random points; answers,
+      // cursors and version reads must not change.
+      if (rng() % 6 == 0) env_->Flush();
+      if (rng() % 15 == 0) env_->CompactAll();
+      if (rng() % 20 == 0) env_->Reopen();
       bj::value filter = RandomFilter(rng, 3);
       std::size_t page = 1 + rng() % 7;
       ASSERT_EQ(EngineIds(filter, page, std::nullopt), ModelIds(model, filter))
@@ -153,6 +197,7 @@ TEST_F(PropertyTest, EngineAgreesWithNaiveModel) {
       ASSERT_EQ(EngineIds(filter, page, xact), ModelIds(old, filter))
           << "version read, " << json::Serialize(filter);
     }
+    EXPECT_FALSE(env_->segments->List().empty()) << "no flush happened";
     env_ = std::make_unique<TestEnv>();  // a fresh experiment for the next seed
   }
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "base/tokenize.h"
 #include "json/json.h"
 
 namespace arbor::query {
@@ -37,11 +38,12 @@ StatusOr<Cursor> DecodeCursor(std::string_view text) {
   return c;
 }
 
-CommentIndex IndexComments(const storage::ObjectRows& rows, std::uint64_t snapshot) {
+StatusOr<CommentIndex> IndexComments(const storage::ObjectRows& rows, std::uint64_t snapshot) {
   CommentIndex index;
   std::vector<std::string> ids = rows.CommentIds();
   if (ids.empty()) return index;
-  for (const auto& v : rows.ScanIds(snapshot, 0, SIZE_MAX, ids, IsComment)) {
+  ASSIGN_OR_RETURN(auto comments, rows.ScanIds(snapshot, 0, SIZE_MAX, ids, IsComment));
+  for (const auto& v : comments) {
     const bj::value* origin = v.row->if_contains("origin");
     const bj::value* target =
         origin && origin->is_object() ? origin->get_object().if_contains("id") : nullptr;
@@ -103,19 +105,44 @@ std::optional<std::vector<std::string>> CandidateIds(const std::optional<Expr>& 
   return std::nullopt;
 }
 
+// Token hashes every matching row must contain: from top-level `field MATCH 'text'` terms.
+// Only plain stored fields count (a row's tokens include every token of each of its fields);
+// MATCH over a computed value or the virtual is_root may see text the row does not hold.
+std::vector<std::uint64_t> RequiredTokens(const std::optional<Expr>& filter) {
+  std::vector<std::uint64_t> out;
+  if (!filter) return out;
+  std::vector<const Expr*> conjuncts;
+  if (filter->op == ExprOp::kAnd) {
+    for (const Expr& c : filter->children) conjuncts.push_back(&c);
+  } else {
+    conjuncts.push_back(&*filter);
+  }
+  for (const Expr* e : conjuncts) {
+    if (e->op != ExprOp::kMatch || e->children.size() != 2) continue;
+    const Expr& l = e->children[0];
+    const Expr& r = e->children[1];
+    if (l.op != ExprOp::kIdent || l.path.empty() || l.path[0] == "is_root") continue;
+    if (r.op != ExprOp::kLiteral || !r.literal.is_string()) continue;
+    for (const std::string& token : QueryTokens(r.literal.get_string())) {
+      out.push_back(TokenHash(token));
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 // Rows of one object matching the query, in first-write order after `after_seq`.
-std::vector<storage::VisibleRow> Select(const storage::ObjectRows& rows, const Query& q,
-                                        std::uint64_t snapshot, std::uint64_t after_seq,
-                                        std::size_t limit) {
+StatusOr<std::vector<storage::VisibleRow>> Select(const storage::ObjectRows& rows, const Query& q,
+                                                  std::uint64_t snapshot, std::uint64_t after_seq,
+                                                  std::size_t limit) {
   auto keep = [&](const bj::object& r) {
     return !IsComment(r) && (!q.filter || Matches(*q.filter, r));
   };
   if (auto ids = CandidateIds(q.filter, rows)) {
     return rows.ScanIds(snapshot, after_seq, limit, *ids, keep);
   }
-  return rows.ScanIf(snapshot, after_seq, limit, keep);
+  return rows.ScanIf(snapshot, after_seq, limit, keep, RequiredTokens(q.filter));
 }
 
 bool SortLess(const Query& q, const bj::object& a, const bj::object& b) {

@@ -26,16 +26,16 @@ StatusOr<Cursor> DecodeCursor(std::string_view text);
 // Comment rows attach to the row named by their origin.id and are not listed themselves.
 bool IsComment(const boost::json::object& row);
 using CommentIndex = std::map<std::string, boost::json::array>;
-CommentIndex IndexComments(const storage::ObjectRows& rows, std::uint64_t snapshot);
+StatusOr<CommentIndex> IndexComments(const storage::ObjectRows& rows, std::uint64_t snapshot);
 
 // A stored row as the API returns it: plus is_root and comments, then the query's projection.
 boost::json::object Present(const boost::json::object& row, const Query& q,
                             const CommentIndex& comments);
 
 // Rows of one object matching the query's filter, in first-write order after `after_seq`.
-std::vector<storage::VisibleRow> Select(const storage::ObjectRows& rows, const Query& q,
-                                        std::uint64_t snapshot, std::uint64_t after_seq,
-                                        std::size_t limit);
+StatusOr<std::vector<storage::VisibleRow>> Select(const storage::ObjectRows& rows, const Query& q,
+                                                  std::uint64_t snapshot, std::uint64_t after_seq,
+                                                  std::size_t limit);
 
 bool SortLess(const Query& q, const boost::json::object& a, const boost::json::object& b);
 

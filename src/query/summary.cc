@@ -139,12 +139,14 @@ StatusOr<bj::object> Engine::CompareExperiments(const std::string& org_id,
                                                 const ComparisonOptions& options) {
   ingest::ObjectRef cur_ref{ingest::ObjectType::kExperiment, options.experiment_id};
   RETURN_IF_ERROR(CheckObject(org_id, cur_ref));
-  ExperimentStats cur = Summarize(AllRows(org_id, cur_ref));
+  ASSIGN_OR_RETURN(auto cur_rows, AllRows(org_id, cur_ref));
+  ExperimentStats cur = Summarize(cur_rows);
   std::optional<ExperimentStats> base;
   if (options.base_experiment_id) {
     ingest::ObjectRef base_ref{ingest::ObjectType::kExperiment, *options.base_experiment_id};
     RETURN_IF_ERROR(CheckObject(org_id, base_ref));
-    base = Summarize(AllRows(org_id, base_ref));
+    ASSIGN_OR_RETURN(auto base_rows, AllRows(org_id, base_ref));
+    base = Summarize(base_rows);
   }
   bj::object scores, metrics;
   for (const auto& [name, mean] : cur.scores) {

@@ -1,5 +1,6 @@
-// For tests: a complete read/write stack (SQLite catalog, WAL, row store, writer, engine) in a
-// fresh temporary directory, with one org and one experiment.
+// For tests: a complete read/write stack (SQLite catalog, segments, WAL, row store, writer,
+// engine) in a fresh temporary directory, with one org and one experiment; Flush(), CompactAll()
+// and Reopen() move rows to segments, merge segments and restart from disk.
 #pragma once
 
 #include <filesystem>
@@ -10,7 +11,9 @@
 #include "catalog/catalog.h"
 #include "ingest/writer.h"
 #include "query/engine.h"
+#include "storage/flusher.h"
 #include "storage/row_store.h"
+#include "storage/segments.h"
 #include "storage/wal.h"
 
 namespace arbor::query {
@@ -22,12 +25,49 @@ struct TestEnv {
     catalog = std::move(catalog::OpenSqliteCatalog(dir + "/catalog.db").value());
     org = catalog->CreateOrg("o")->id;
     exp = NewExperiment("e");
-    writer = std::make_unique<ingest::Writer>(*catalog, store);
-    wal = std::move(storage::Wal::Open({.dir = dir + "/wal"}, [](std::string_view) {
-                      return Status::Ok();
+    Open();
+  }
+
+  // Opens the storage stack over `dir`: segments, then the WAL replayed on top of them.
+  void Open() {
+    // Small blocks and a small cache, so reads cross blocks and the cache evicts.
+    segments = std::move(storage::Segments::Open({.dir = dir + "/segments",
+                                                  .block_cache_bytes_max = 16u << 10,
+                                                  .writer = {.block_raw_bytes_target = 512}})
+                             .value());
+    store = std::make_unique<storage::RowStore>(segments.get());
+    ARBOR_CHECK(segments->LoadInto(*store).ok());
+    writer = std::make_unique<ingest::Writer>(*catalog, *store);
+    writer->SkipReplayUpTo(segments->flushed_xact());
+    wal = std::move(storage::Wal::Open({.dir = dir + "/wal"}, [this](std::string_view p) {
+                      return writer->Replay(p);
                     }).value());
     writer->Attach(wal.get());
-    engine = std::make_unique<Engine>(*catalog, store, *writer);
+    engine = std::make_unique<Engine>(*catalog, *store, *writer);
+  }
+
+  // Moves every durable row into a segment, as the background flusher does.
+  void Flush() {
+    storage::Flusher flusher(*wal, *store, *segments, {});
+    ARBOR_CHECK(flusher.FlushNow().ok());
+  }
+
+  // Merges every segment into one, as background compaction does (any adjacent run works).
+  void CompactAll() {
+    std::vector<std::uint32_t> numbers;
+    for (const storage::SegmentMeta& m : segments->List()) numbers.push_back(m.number);
+    if (numbers.size() >= 2) ARBOR_CHECK(segments->Compact(*store, numbers).ok());
+  }
+
+  // A restart: everything in memory is dropped and rebuilt from segments and the WAL.
+  void Reopen() {
+    engine.reset();
+    wal->Close();
+    wal.reset();
+    writer.reset();
+    store.reset();
+    segments.reset();
+    Open();
   }
 
   std::string NewExperiment(const std::string& name) {
@@ -42,7 +82,8 @@ struct TestEnv {
 
   std::string dir, org, exp;
   std::unique_ptr<catalog::Catalog> catalog;
-  storage::RowStore store;
+  std::unique_ptr<storage::Segments> segments;
+  std::unique_ptr<storage::RowStore> store;
   std::unique_ptr<ingest::Writer> writer;
   std::unique_ptr<storage::Wal> wal;
   std::unique_ptr<Engine> engine;

@@ -3,6 +3,7 @@
 // row per matching trace with the root span's previews and metrics aggregated over spans.
 #include <algorithm>
 #include <map>
+#include <unordered_set>
 
 #include "json/json.h"
 #include "query/engine.h"
@@ -26,13 +27,14 @@ std::string TraceKey(const bj::object& row) {
   return "";
 }
 
-std::vector<bj::object> TraceSpans(const TraceRef& t, std::uint64_t snapshot) {
+StatusOr<std::vector<bj::object>> TraceSpans(const TraceRef& t, std::uint64_t snapshot) {
   std::vector<std::string> ids = t.rows->IdsOfTrace(t.root);
   if (ids.empty()) ids.push_back(t.root);  // a row without root_span_id is its own trace
-  CommentIndex comments = IndexComments(*t.rows, snapshot);
+  ASSIGN_OR_RETURN(CommentIndex comments, IndexComments(*t.rows, snapshot));
   std::vector<bj::object> out;
-  for (const auto& v : t.rows->ScanIds(snapshot, 0, SIZE_MAX, ids,
-                                       [](const bj::object& r) { return !IsComment(r); })) {
+  ASSIGN_OR_RETURN(auto spans, t.rows->ScanIds(snapshot, 0, SIZE_MAX, ids,
+                                               [](const bj::object& r) { return !IsComment(r); }));
+  for (const auto& v : spans) {
     out.push_back(Present(*v.row, Query{}, comments));
   }
   return out;
@@ -155,19 +157,29 @@ StatusOr<QueryResult> Engine::RunTraces(const std::string& org_id, const Query& 
   for (const std::string& id : q.object_ids) {
     const storage::ObjectRows* rows = store_.Find(ingest::ObjectKey(org_id, {q.source, id}));
     if (rows == nullptr) continue;
-    std::vector<std::string> seen;
-    for (const auto& v : Select(*rows, q, snapshot, 0, SIZE_MAX)) {
+    std::unordered_set<std::string> seen;
+    ASSIGN_OR_RETURN(auto selected, Select(*rows, q, snapshot, 0, SIZE_MAX));
+    for (const auto& v : selected) {
       std::string key = TraceKey(*v.row);
-      if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
-      seen.push_back(key);
+      if (!seen.insert(key).second) continue;
       traces.push_back({rows, std::move(key)});
     }
   }
   QueryResult result;
+  if (q.shape == Shape::kSummary && q.sort.empty()) {
+    // Unsorted: summarize only the page's traces, not every matching trace.
+    std::size_t i = offset;
+    for (; i < traces.size() && result.data.size() < q.limit; ++i) {
+      ASSIGN_OR_RETURN(std::vector<bj::object> spans, TraceSpans(traces[i], snapshot));
+      if (!spans.empty()) result.data.push_back(Summarize(spans, q.preview_length));
+    }
+    if (i < traces.size()) result.cursor = EncodeCursor({snapshot, 0, i});
+    return result;
+  }
   if (q.shape == Shape::kSummary) {
     std::vector<bj::object> summaries;
     for (const TraceRef& t : traces) {
-      std::vector<bj::object> spans = TraceSpans(t, snapshot);
+      ASSIGN_OR_RETURN(std::vector<bj::object> spans, TraceSpans(t, snapshot));
       if (!spans.empty()) summaries.push_back(Summarize(spans, q.preview_length));
     }
     std::stable_sort(summaries.begin(), summaries.end(),
@@ -179,7 +191,8 @@ StatusOr<QueryResult> Engine::RunTraces(const std::string& org_id, const Query& 
   }
   std::size_t end = std::min<std::size_t>(traces.size(), offset + q.limit);  // limit counts traces
   for (std::size_t i = offset; i < end; ++i) {
-    for (bj::object& span : TraceSpans(traces[i], snapshot)) {
+    ASSIGN_OR_RETURN(std::vector<bj::object> spans, TraceSpans(traces[i], snapshot));
+    for (bj::object& span : spans) {
       result.data.push_back(q.select.empty() ? bj::value(std::move(span))
                                              : bj::value(Present(span, q, {})));
     }

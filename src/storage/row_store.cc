@@ -3,36 +3,74 @@
 #include <algorithm>
 
 namespace arbor::storage {
+namespace {
 
-RowPtr ObjectRows::Latest(const std::string& id) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = rows_.find(id);
-  if (it == rows_.end() || it->second.versions.empty()) return nullptr;
-  return it->second.versions.back().row;
+// Histories examined per lock hold during a scan; bodies are loaded with the lock released.
+constexpr std::size_t kScanBatch = 512;
+
+std::string RootOf(const boost::json::object& row) {
+  const boost::json::value* root = row.if_contains("root_span_id");
+  return root != nullptr && root->is_string() ? std::string(root->get_string()) : "";
+}
+
+bool IsCommentRow(const boost::json::object& row) {
+  const boost::json::value* comment = row.if_contains("comment");
+  return comment != nullptr && comment->is_object();
+}
+
+}  // namespace
+
+ObjectRows::History& ObjectRows::Entry(const std::string& id, std::uint64_t seq, bool& inserted) {
+  auto [it, fresh] = rows_.try_emplace(id);
+  inserted = fresh;
+  if (fresh) {
+    it->second.seq = seq != 0 ? seq : next_seq_;
+    next_seq_ = std::max(next_seq_, it->second.seq + 1);
+    order_.emplace(it->second.seq, &it->first);
+  }
+  return it->second;
+}
+
+StatusOr<RowPtr> ObjectRows::Latest(const std::string& id) const {
+  RowVersion v;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = rows_.find(id);
+    if (it == rows_.end() || it->second.versions.empty()) return RowPtr();
+    v = it->second.versions.back();
+  }
+  if (v.deleted) return RowPtr();
+  return Body(v);
 }
 
 void ObjectRows::Apply(const std::string& id, std::uint64_t xact, RowPtr row) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto [it, inserted] = rows_.try_emplace(id);
-  if (inserted) {
-    it->second.seq = next_seq_++;
-    order_.emplace(it->second.seq, &it->first);
-  }
-  if (row != nullptr) IndexRow(it->first, inserted, *row);
-  it->second.versions.push_back(RowVersion{.xact = xact, .row = std::move(row)});
+  bool inserted = false;
+  History& h = Entry(id, 0, inserted);
+  const std::string* key = order_.at(h.seq);
+  if (row != nullptr) IndexRow(*key, inserted, RootOf(*row), IsCommentRow(*row));
+  bool deleted = row == nullptr;
+  h.versions.push_back(RowVersion{.xact = xact, .deleted = deleted, .row = std::move(row)});
   max_xact_ = std::max(max_xact_, xact);
 }
 
-void ObjectRows::IndexRow(const std::string& id, bool first_version,
-                          const boost::json::object& row) {
-  const boost::json::value* root = row.if_contains("root_span_id");
-  if (root != nullptr && root->is_string()) {
-    auto& ids = by_root_[std::string(root->get_string())];
+void ObjectRows::ApplyFlushed(const FlushedVersion& v) {
+  std::lock_guard<std::mutex> lock(mu_);
+  bool inserted = false;
+  History& h = Entry(v.id, v.seq, inserted);
+  const std::string* key = order_.at(h.seq);
+  if (!v.deleted) IndexRow(*key, inserted, v.root_span_id, v.comment);
+  h.versions.push_back(RowVersion{.xact = v.xact, .deleted = v.deleted, .ref = v.ref});
+  max_xact_ = std::max(max_xact_, v.xact);
+}
+
+void ObjectRows::IndexRow(const std::string& id, bool first_version, const std::string& root,
+                          bool comment) {
+  if (!root.empty()) {
+    auto& ids = by_root_[root];
     if (ids.empty() || ids.back() != &id) ids.push_back(&id);
   }
-  const boost::json::value* comment = row.if_contains("comment");
-  if (comment != nullptr && comment->is_object() &&
-      (first_version || comment_ids_.empty() || comment_ids_.back() != &id)) {
+  if (comment && (first_version || comment_ids_.empty() || comment_ids_.back() != &id)) {
     comment_ids_.push_back(&id);
   }
 }
@@ -42,7 +80,11 @@ std::vector<std::string> ObjectRows::IdsOfTrace(const std::string& root) const {
   std::vector<std::string> out;
   auto it = by_root_.find(root);
   if (it == by_root_.end()) return out;
-  for (const std::string* id : it->second) out.push_back(*id);
+  // A row rewritten after other spans of its trace appears more than once in the list.
+  std::vector<const std::string*> ids = it->second;
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  for (const std::string* id : ids) out.push_back(*id);
   return out;
 }
 
@@ -53,57 +95,90 @@ std::vector<std::string> ObjectRows::CommentIds() const {
   return out;
 }
 
-std::vector<VisibleRow> ObjectRows::ScanIds(
-    std::uint64_t snapshot, std::uint64_t after_seq, std::size_t limit,
-    const std::vector<std::string>& ids,
-    const std::function<bool(const boost::json::object&)>& keep) const {
-  std::vector<VisibleRow> out;
-  std::lock_guard<std::mutex> lock(mu_);
-  std::vector<const History*> found;
-  for (const std::string& id : ids) {
-    auto it = rows_.find(id);
-    if (it != rows_.end() && it->second.seq > after_seq) found.push_back(&it->second);
-  }
-  std::sort(found.begin(), found.end(), [](auto* a, auto* b) { return a->seq < b->seq; });
-  found.erase(std::unique(found.begin(), found.end()), found.end());
-  for (const History* h : found) {
-    if (out.size() >= limit) break;
-    const RowVersion* v = VisibleAt(*h, snapshot);
-    if (v != nullptr && v->row != nullptr && keep(*v->row)) {
-      out.push_back(VisibleRow{.seq = h->seq, .xact = v->xact, .row = v->row});
-    }
-  }
-  return out;
-}
-
 const RowVersion* ObjectRows::VisibleAt(const History& h, std::uint64_t snapshot) {
   for (auto it = h.versions.rbegin(); it != h.versions.rend(); ++it) {
-    if (it->xact <= snapshot) return &*it;
+    if (it->xact <= snapshot) return it->deleted ? nullptr : &*it;
   }
   return nullptr;
 }
 
-std::vector<VisibleRow> ObjectRows::Scan(std::uint64_t snapshot, std::uint64_t after_seq,
-                                         std::size_t limit) const {
+StatusOr<RowPtr> ObjectRows::Body(const RowVersion& v) const {
+  if (v.row != nullptr) return v.row;
+  if (!v.ref.on_disk() || loader_ == nullptr) return Internal("row version has no body");
+  return loader_->Load(v.ref);
+}
+
+Status ObjectRows::Filter(const std::vector<Candidate>& batch, std::size_t limit,
+                          const std::function<bool(const boost::json::object&)>& keep,
+                          const std::vector<std::uint64_t>& required_tokens,
+                          std::vector<VisibleRow>& out) const {
+  for (const Candidate& c : batch) {
+    if (out.size() >= limit) break;
+    if (!required_tokens.empty() && c.version.row == nullptr && loader_ != nullptr &&
+        !loader_->MayContainAll(c.version.ref, required_tokens)) {
+      continue;
+    }
+    ASSIGN_OR_RETURN(RowPtr row, Body(c.version));
+    if (keep(*row)) out.push_back(VisibleRow{.seq = c.seq, .xact = c.version.xact, .row = row});
+  }
+  return Status::Ok();
+}
+
+StatusOr<std::vector<VisibleRow>> ObjectRows::ScanIds(
+    std::uint64_t snapshot, std::uint64_t after_seq, std::size_t limit,
+    const std::vector<std::string>& ids,
+    const std::function<bool(const boost::json::object&)>& keep) const {
+  std::vector<Candidate> found;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const std::string& id : ids) {
+      auto it = rows_.find(id);
+      if (it == rows_.end() || it->second.seq <= after_seq) continue;
+      const RowVersion* v = VisibleAt(it->second, snapshot);
+      if (v != nullptr) found.push_back(Candidate{.seq = it->second.seq, .version = *v});
+    }
+  }
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.seq < b.seq; });
+  found.erase(std::unique(found.begin(), found.end(),
+                          [](const auto& a, const auto& b) { return a.seq == b.seq; }),
+              found.end());
+  std::vector<VisibleRow> out;
+  RETURN_IF_ERROR(Filter(found, limit, keep, {}, out));
+  return out;
+}
+
+StatusOr<std::vector<VisibleRow>> ObjectRows::Scan(std::uint64_t snapshot, std::uint64_t after_seq,
+                                                   std::size_t limit) const {
   return ScanIf(snapshot, after_seq, limit, [](const boost::json::object&) { return true; });
 }
 
-std::vector<VisibleRow> ObjectRows::ScanIf(
+StatusOr<std::vector<VisibleRow>> ObjectRows::ScanIf(
     std::uint64_t snapshot, std::uint64_t after_seq, std::size_t limit,
-    const std::function<bool(const boost::json::object&)>& keep) const {
+    const std::function<bool(const boost::json::object&)>& keep,
+    const std::vector<std::uint64_t>& required_tokens) const {
   std::vector<VisibleRow> out;
-  std::lock_guard<std::mutex> lock(mu_);
-  for (auto it = order_.upper_bound(after_seq); it != order_.end() && out.size() < limit; ++it) {
-    const History& h = rows_.at(*it->second);
-    const RowVersion* v = VisibleAt(h, snapshot);
-    if (v != nullptr && v->row != nullptr && keep(*v->row)) {
-      out.push_back(VisibleRow{.seq = h.seq, .xact = v->xact, .row = v->row});
+  std::vector<Candidate> batch;
+  std::uint64_t position = after_seq;
+  bool done = false;
+  while (!done && out.size() < limit) {
+    batch.clear();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = order_.upper_bound(position);
+      for (std::size_t n = 0; it != order_.end() && n < kScanBatch; ++it, ++n) {
+        const History& h = rows_.at(*it->second);
+        position = h.seq;
+        const RowVersion* v = VisibleAt(h, snapshot);
+        if (v != nullptr) batch.push_back(Candidate{.seq = h.seq, .version = *v});
+      }
+      done = it == order_.end();
     }
+    RETURN_IF_ERROR(Filter(batch, limit, keep, required_tokens, out));
   }
   return out;
 }
 
-std::vector<VisibleRow> ObjectRows::ScanAll(std::uint64_t snapshot) const {
+StatusOr<std::vector<VisibleRow>> ObjectRows::ScanAll(std::uint64_t snapshot) const {
   return Scan(snapshot, 0, SIZE_MAX);
 }
 
@@ -112,10 +187,51 @@ std::uint64_t ObjectRows::MaxXact() const {
   return max_xact_;
 }
 
+std::vector<UnflushedVersion> ObjectRows::CollectUnflushed(std::uint64_t upto) const {
+  std::vector<UnflushedVersion> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [seq, key] : order_) {
+    for (const RowVersion& v : rows_.at(*key).versions) {
+      if (v.ref.on_disk() || v.xact > upto) continue;
+      out.push_back(UnflushedVersion{.id = *key, .seq = seq, .xact = v.xact, .row = v.row});
+    }
+  }
+  return out;
+}
+
+void ObjectRows::MarkFlushed(const std::vector<UnflushedVersion>& flushed,
+                             const std::vector<RowRef>& refs) {
+  ARBOR_CHECK(flushed.size() == refs.size());
+  std::lock_guard<std::mutex> lock(mu_);
+  for (std::size_t i = 0; i < flushed.size(); ++i) {
+    History& h = rows_.at(flushed[i].id);
+    for (auto it = h.versions.rbegin(); it != h.versions.rend(); ++it) {
+      if (it->xact != flushed[i].xact) continue;
+      it->ref = refs[i];
+      it->row = nullptr;
+      break;
+    }
+  }
+}
+
+void ObjectRows::MoveFlushed(const std::vector<Move>& moves) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const Move& m : moves) {
+    auto h = rows_.find(m.id);
+    if (h == rows_.end()) continue;
+    for (RowVersion& v : h->second.versions) {
+      if (v.xact == m.xact && v.ref.on_disk()) {
+        v.ref = m.ref;
+        break;
+      }
+    }
+  }
+}
+
 ObjectRows& RowStore::GetOrCreate(const std::string& object_key) {
   std::lock_guard<std::mutex> lock(mu_);
   auto& slot = objects_[object_key];
-  if (!slot) slot = std::make_unique<ObjectRows>();
+  if (!slot) slot = std::make_unique<ObjectRows>(loader_);
   return *slot;
 }
 
@@ -127,6 +243,16 @@ const ObjectRows* RowStore::Find(const std::string& object_key) const {
 
 void RowStore::Apply(const std::vector<RowWrite>& writes, std::uint64_t xact) {
   for (const RowWrite& w : writes) GetOrCreate(w.object_key).Apply(w.id, xact, w.row);
+}
+
+std::vector<std::string> RowStore::ObjectKeys() const {
+  std::vector<std::string> keys;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [key, rows] : objects_) keys.push_back(key);
+  }
+  std::sort(keys.begin(), keys.end());
+  return keys;
 }
 
 }  // namespace arbor::storage

@@ -1,9 +1,11 @@
 // The in-memory index of every row version, per object (experiment, dataset, project logs).
 //
-// Until the segment engine lands, this holds all rows: the WAL is the durable copy and is
-// replayed into it at start. Each row keeps its full version history so `version` reads
-// (snapshot at an _xact_id) work. Rows are ordered by the sequence in which their id was
-// first written, which gives cursors a stable order while writes continue.
+// Every version of every row has an entry here (id, seq, xact, trace root), so `version`
+// reads (snapshot at an _xact_id), cursors and trace lookups never touch disk. Row bodies
+// are either in memory (the memtable: written since the last flush) or in an immutable
+// segment, read through a RowLoader (a block cache over segment files). Rows are ordered by
+// the sequence in which their id was first written, which gives cursors a stable order while
+// writes continue; the sequence survives flushes and restarts because segments store it.
 #pragma once
 
 #include <boost/json.hpp>
@@ -16,13 +18,40 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/status.h"
+
 namespace arbor::storage {
 
 using RowPtr = std::shared_ptr<const boost::json::object>;
 
+// Where a flushed version lives: segment number (0: still in the memtable), block, position.
+// A flushed delete has a segment number and no body.
+struct RowRef {
+  std::uint32_t segment = 0;
+  std::uint32_t block = 0;
+  std::uint32_t index = 0;
+  bool on_disk() const { return segment != 0; }
+};
+
 struct RowVersion {
   std::uint64_t xact = 0;
-  RowPtr row;  // nullptr: deleted at this xact
+  bool deleted = false;
+  RowPtr row;  // the body while it is in the memtable
+  RowRef ref;  // the body once flushed
+};
+
+// Reads flushed row bodies.
+class RowLoader {
+ public:
+  virtual ~RowLoader() = default;
+  virtual StatusOr<RowPtr> Load(const RowRef& ref) const = 0;
+  // False only when the body at `ref` surely lacks one of the tokens (hashes of MATCH tokens),
+  // so a scan can skip loading it.
+  virtual bool MayContainAll(const RowRef& ref, const std::vector<std::uint64_t>& tokens) const {
+    (void)ref;
+    (void)tokens;
+    return true;
+  }
 };
 
 // What a write puts into the store: a full row version (merges already resolved).
@@ -38,38 +67,91 @@ struct VisibleRow {
   RowPtr row;
 };
 
+// A memtable version on its way into a segment.
+struct UnflushedVersion {
+  std::string id;
+  std::uint64_t seq = 0;
+  std::uint64_t xact = 0;
+  RowPtr row;  // nullptr: a delete
+};
+
+// A version already in a segment, as read back from the segment's version table.
+struct FlushedVersion {
+  std::string id;
+  std::uint64_t seq = 0;
+  std::uint64_t xact = 0;
+  bool deleted = false;
+  bool comment = false;
+  std::string root_span_id;
+  RowRef ref;
+};
+
 class ObjectRows {
  public:
+  explicit ObjectRows(const RowLoader* loader) : loader_(loader) {}
+
   // The newest version regardless of durability; used to resolve merges under the ingest lock.
-  RowPtr Latest(const std::string& id) const;
+  StatusOr<RowPtr> Latest(const std::string& id) const;
   void Apply(const std::string& id, std::uint64_t xact, RowPtr row);
-  // Rows visible at `snapshot` with seq > after_seq, in seq order, at most `limit`.
-  std::vector<VisibleRow> Scan(std::uint64_t snapshot, std::uint64_t after_seq,
-                               std::size_t limit) const;
-  // As Scan, keeping only rows for which `keep` is true. `keep` runs under the object's lock.
-  std::vector<VisibleRow> ScanIf(std::uint64_t snapshot, std::uint64_t after_seq, std::size_t limit,
-                                 const std::function<bool(const boost::json::object&)>& keep) const;
+  // Adds a version read from a segment at start (versions of an id arrive in xact order).
+  void ApplyFlushed(const FlushedVersion& v);
+
+  // Rows visible at `snapshot` with seq > after_seq, in seq order, at most `limit`, for
+  // which `keep` is true. Bodies are loaded outside the object's lock, a batch at a time.
+  // `required_tokens`: token hashes every kept row surely contains (from a MATCH filter);
+  // flushed bodies whose segment block lacks one are skipped unread.
+  StatusOr<std::vector<VisibleRow>> ScanIf(
+      std::uint64_t snapshot, std::uint64_t after_seq, std::size_t limit,
+      const std::function<bool(const boost::json::object&)>& keep,
+      const std::vector<std::uint64_t>& required_tokens = {}) const;
   // As ScanIf, over only the rows with the given ids (an index lookup, not a scan).
-  std::vector<VisibleRow> ScanIds(
+  StatusOr<std::vector<VisibleRow>> ScanIds(
       std::uint64_t snapshot, std::uint64_t after_seq, std::size_t limit,
       const std::vector<std::string>& ids,
       const std::function<bool(const boost::json::object&)>& keep) const;
-  // Ids of the rows whose root_span_id is `root` (every version ever written).
+  StatusOr<std::vector<VisibleRow>> Scan(std::uint64_t snapshot, std::uint64_t after_seq,
+                                         std::size_t limit) const;
+  // Every row visible at `snapshot` (for summaries).
+  StatusOr<std::vector<VisibleRow>> ScanAll(std::uint64_t snapshot) const;
+  // Ids of the rows whose root_span_id is `root` in any version ever written, each once.
   std::vector<std::string> IdsOfTrace(const std::string& root) const;
   // Ids of the rows that were ever written as comments.
   std::vector<std::string> CommentIds() const;
-  // Every row visible at `snapshot` (for summaries).
-  std::vector<VisibleRow> ScanAll(std::uint64_t snapshot) const;
   std::uint64_t MaxXact() const;
+
+  // Memtable versions with xact <= upto, in (seq, xact) order.
+  std::vector<UnflushedVersion> CollectUnflushed(std::uint64_t upto) const;
+  // After a flush: the versions now live at `refs` (same order as CollectUnflushed returned);
+  // their in-memory bodies are released.
+  void MarkFlushed(const std::vector<UnflushedVersion>& flushed, const std::vector<RowRef>& refs);
+  // After a compaction: version (id, xact) of this object moved to `ref`.
+  struct Move {
+    std::string id;
+    std::uint64_t xact = 0;
+    RowRef ref;
+  };
+  void MoveFlushed(const std::vector<Move>& moves);
 
  private:
   struct History {
     std::uint64_t seq = 0;
     std::vector<RowVersion> versions;
   };
+  struct Candidate {
+    std::uint64_t seq = 0;
+    RowVersion version;
+  };
   static const RowVersion* VisibleAt(const History& h, std::uint64_t snapshot);
-  void IndexRow(const std::string& id, bool first_version, const boost::json::object& row);
+  History& Entry(const std::string& id, std::uint64_t seq, bool& inserted);
+  void IndexRow(const std::string& id, bool first_version, const std::string& root, bool comment);
+  StatusOr<RowPtr> Body(const RowVersion& v) const;
+  // Loads the bodies of `batch` and appends those `keep` accepts to `out`, up to `limit`.
+  Status Filter(const std::vector<Candidate>& batch, std::size_t limit,
+                const std::function<bool(const boost::json::object&)>& keep,
+                const std::vector<std::uint64_t>& required_tokens,
+                std::vector<VisibleRow>& out) const;
 
+  const RowLoader* loader_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, History> rows_;
   std::map<std::uint64_t, const std::string*> order_;                         // seq -> key in rows_
@@ -81,12 +163,18 @@ class ObjectRows {
 
 class RowStore {
  public:
+  // `loader` reads flushed bodies; nullptr for a store that never flushes (tests).
+  explicit RowStore(const RowLoader* loader = nullptr) : loader_(loader) {}
+
   ObjectRows& GetOrCreate(const std::string& object_key);
   // nullptr when nothing was ever written to the object.
   const ObjectRows* Find(const std::string& object_key) const;
   void Apply(const std::vector<RowWrite>& writes, std::uint64_t xact);
+  // Every object key, sorted.
+  std::vector<std::string> ObjectKeys() const;
 
  private:
+  const RowLoader* loader_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, std::unique_ptr<ObjectRows>> objects_;
 };

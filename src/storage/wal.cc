@@ -183,6 +183,34 @@ std::uint64_t Wal::durable_tag() const {
   return durable_tag_;
 }
 
+StatusOr<WalRotation> Wal::Rotate() {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!error_.ok()) return error_;
+  if (stopped_) return Unavailable("the WAL is closed");
+  rotate_requested_ = true;
+  queue_cv_.notify_one();
+  durable_cv_.wait(lock, [&] { return !rotate_requested_ || !error_.ok() || stopped_; });
+  if (!error_.ok()) return error_;
+  if (rotate_requested_) return Unavailable("the WAL closed before rotating");
+  return rotation_;
+}
+
+Status Wal::DropFilesBefore(std::uint64_t first_file) {
+  // The file being appended to is numbered first_file or later.
+  for (std::uint64_t number : ListWalFiles(options_.dir)) {
+    if (number >= first_file) break;
+    std::error_code ec;
+    std::filesystem::remove(FileName(options_.dir, number), ec);
+    if (ec) return Internal("cannot delete WAL file: " + ec.message());
+  }
+  return FsyncDirectory(options_.dir);
+}
+
+std::uint64_t Wal::bytes_since_rotation() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return bytes_since_rotation_;
+}
+
 Status Wal::WriteGroup(const std::vector<Slot>& group) {
   std::string buffer;
   for (const Slot& s : group) buffer += EncodeWalRecord(kWalRecordBatch, s.payload);
@@ -192,6 +220,8 @@ Status Wal::WriteGroup(const std::vector<Slot>& group) {
   RETURN_IF_ERROR(WriteAll(fd_, buffer));
   if (::fdatasync(fd_) != 0) return Internal(std::string("wal fdatasync: ") + std::strerror(errno));
   file_bytes_ += buffer.size();
+  std::lock_guard<std::mutex> lock(mu_);
+  bytes_since_rotation_ += buffer.size();
   return Status::Ok();
 }
 
@@ -202,9 +232,23 @@ void Wal::WriterLoop() {
       std::unique_lock<std::mutex> lock(mu_);
       // On close, reserved places are still written once filled: their producers wait.
       queue_cv_.wait(lock, [&] {
-        return (!queue_.empty() && queue_.front().filled) || (closing_ && queue_.empty());
+        return rotate_requested_ || (!queue_.empty() && queue_.front().filled) ||
+               (closing_ && queue_.empty());
       });
-      if (queue_.empty()) return;
+      if (rotate_requested_) {
+        // Between groups: every record up to durable_tag_ is in the current file.
+        lock.unlock();
+        Status st = OpenNextFile(file_number_ + 1);
+        lock.lock();
+        if (!st.ok()) error_ = st;
+        rotation_ = WalRotation{.tag = durable_tag_, .first_file = file_number_};
+        bytes_since_rotation_ = 0;
+        rotate_requested_ = false;
+        durable_cv_.notify_all();
+        if (!error_.ok()) return Stop();
+        continue;
+      }
+      if (queue_.empty()) return Stop();
       while (!queue_.empty() && queue_.front().filled &&
              group.size() < limits::wal_group_requests_max) {
         group.push_back(std::move(queue_.front()));
@@ -220,8 +264,17 @@ void Wal::WriterLoop() {
       durable_tag_ = group.back().tag;
     }
     durable_cv_.notify_all();
-    if (!error_.ok()) return;
+    if (!error_.ok()) {
+      stopped_ = true;
+      return;
+    }
   }
+}
+
+void Wal::Stop() {
+  // Called with mu_ held by the writer thread as it exits; wakes a waiting Rotate().
+  stopped_ = true;
+  durable_cv_.notify_all();
 }
 
 void Wal::Close() {

@@ -41,6 +41,13 @@ struct WalScan {
 StatusOr<WalScan> ScanWalFile(std::string_view image,
                               const std::function<Status(std::string_view payload)>& on_record);
 
+// Where the log was cut by Rotate(): every record with tag <= `tag` is durable and sits in a
+// file numbered below `first_file`; every later record goes to `first_file` or after.
+struct WalRotation {
+  std::uint64_t tag = 0;
+  std::uint64_t first_file = 0;
+};
+
 struct WalOptions {
   std::string dir;
   std::size_t file_bytes_max = 256ull << 20;  // rotate to a new file past this size
@@ -66,6 +73,13 @@ class Wal {
   Status WaitDurable(std::uint64_t tag);
   std::uint64_t durable_tag() const;
 
+  // Starts a new file between two groups, so a flush can later drop the older files.
+  StatusOr<WalRotation> Rotate();
+  // Deletes the files numbered below `first_file` (their records are all in segments).
+  Status DropFilesBefore(std::uint64_t first_file);
+  // Bytes appended since the last Rotate() (or open): roughly the memtable's size.
+  std::uint64_t bytes_since_rotation() const;
+
   // Flushes what is queued and stops the writer thread.
   void Close();
 
@@ -73,6 +87,7 @@ class Wal {
   explicit Wal(WalOptions options);
   Status OpenNextFile(std::uint64_t number);
   void WriterLoop();
+  void Stop();
   struct Slot {
     std::string payload;
     std::uint64_t tag = 0;
@@ -94,6 +109,10 @@ class Wal {
   std::uint64_t durable_tag_ = 0;
   Status error_;
   bool closing_ = false;
+  bool stopped_ = false;  // the writer thread has exited
+  bool rotate_requested_ = false;
+  WalRotation rotation_;
+  std::uint64_t bytes_since_rotation_ = 0;
   std::thread writer_;
 };
 

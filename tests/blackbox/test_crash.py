@@ -130,7 +130,7 @@ class Ctx:
         return actual, dups
 
 
-def run_writers(ctx, cycle, seconds, kill):
+def run_writers(ctx, cycle, seconds, kill, until=None):
     """N threads posting /logs3 batches until the server is killed; returns every batch sent."""
     srv = ctx.srv
     stop = threading.Event()
@@ -176,7 +176,9 @@ def run_writers(ctx, cycle, seconds, kill):
     threads = [threading.Thread(target=writer, args=(i,), daemon=True) for i in range(N_THREADS)]
     for th in threads:
         th.start()
-    time.sleep(seconds)
+    deadline = time.time() + seconds
+    while time.time() < deadline and not (until and until()):
+        time.sleep(0.05)
     if kill == "term":
         srv.proc.send_signal(signal.SIGTERM)  # graceful: in-flight writes must finish
         ctx.term_exit_code = srv.proc.wait(timeout=60)
@@ -263,8 +265,20 @@ def summarize(batches):
     return dict(c)
 
 
-def test_sigkill_during_ingest_loses_no_acked_row():
-    srv = ArborServer(org_name="crash-org")
+def segment_count(data_dir):
+    path = os.path.join(data_dir, "segments", "MANIFEST.json")
+    if not os.path.exists(path):
+        return 0
+    with open(path) as f:
+        return len(json.load(f)["segments"])
+
+
+# memtable_mb=1: the server flushes to a segment every MiB of WAL, so the kills land before,
+# during and after flushes, and later cycles read and merge rows that live in segments.
+@pytest.mark.parametrize("memtable_mb", [None, 1])
+def test_sigkill_during_ingest_loses_no_acked_row(memtable_mb):
+    extra = ["--memtable-mb", str(memtable_mb)] if memtable_mb else []
+    srv = ArborServer(org_name="crash-org", extra_args=extra)
     try:
         srv.start(timeout_s=START_TIMEOUT_S)
         ctx = Ctx(srv)
@@ -287,9 +301,41 @@ def test_sigkill_during_ingest_loses_no_acked_row():
         srv.stop()
         srv.start(timeout_s=START_TIMEOUT_S)
         verify(ctx, [], "after a final clean restart")
+        if memtable_mb:
+            assert segment_count(srv.data_dir) > 0, "no flush happened: the test proved nothing"
     finally:
         srv.kill()
-        keep_log(srv, "crash_sigkill")
+        keep_log(srv, f"crash_sigkill_{memtable_mb or 'default'}")
+        srv.cleanup()
+
+
+# The crash points of a flush (after the segment file is durable but before the manifest
+# names it; after the manifest but before the old WAL files are deleted) and of a compaction
+# (after the merged segment is durable; after the manifest swap, before the inputs are deleted).
+@pytest.mark.parametrize("point", ["flush-segment-written", "flush-manifest-written",
+                                   "compact-segment-written", "compact-manifest-written"])
+def test_crash_inside_a_flush_or_compaction_loses_and_duplicates_nothing(point):
+    srv = ArborServer(org_name="flush-crash-org",
+                      extra_args=["--memtable-mb", "1", "--compaction-inputs-min", "2"],
+                      env={"ARBOR_CRASH_AT": point})
+    try:
+        srv.start(timeout_s=START_TIMEOUT_S)
+        ctx = Ctx(srv)
+        batches = run_writers(ctx, 1, 40.0, kill=False, until=lambda: srv.proc.poll() is not None)
+        code = srv.proc.wait(timeout=60)
+        assert code == 86, f"the server did not stop at {point} (exit {code})"
+        assert any(b.acked for b in batches), summarize(batches)
+        srv.env = {}
+        srv.start(timeout_s=START_TIMEOUT_S)
+        verify(ctx, batches, f"after a crash at {point} ({summarize(batches)})")
+        # The next cycle merges into the recovered rows and flushes for real.
+        batches = run_writers(ctx, 2, 3.0, kill=True)
+        srv.start(timeout_s=START_TIMEOUT_S)
+        verify(ctx, batches, f"cycle 2 after a crash at {point}")
+        assert segment_count(srv.data_dir) > 0
+    finally:
+        srv.kill()
+        keep_log(srv, f"crash_{point}")
         srv.cleanup()
 
 

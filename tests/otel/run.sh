@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# OTLP trace ingest against arbor with the real OpenTelemetry JS SDK and both OTLP/HTTP
-# exporters (JSON and protobuf). Each test file starts its own server (see
-# tests/sdk/js/lib/arbor.mjs); ARBOR_BIN picks the binary (default build/arbor), ARBOR_URL and
-# ARBOR_API_KEY use a running one.
+# OTLP ingest against arbor with the real OpenTelemetry SDKs: JS (traces and logs over the
+# OTLP/HTTP JSON and protobuf exporters and the gRPC exporters), then Python (tests/otel/python:
+# http/protobuf and gRPC exporters, and the Braintrust SDK's braintrust.otel integration).
+# Each test file starts its own server (tests/sdk/js/lib/arbor.mjs, tests/pylib); ARBOR_BIN
+# picks the binary (default build/arbor). ARBOR_URL and ARBOR_API_KEY point the JS traces tests
+# at a running one.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
@@ -22,4 +24,7 @@ if [ ! -d node_modules/@opentelemetry/sdk-trace-node ] || [ "$(cat "$stamp" 2>/d
   echo "$want" > "$stamp"
 fi
 mkdir -p "$REPO/tests/artifacts/sdk"
-exec node --test --test-concurrency=1 test/
+node --test --test-concurrency=1 test/
+"$REPO/scripts/python-env.sh"
+cd "$REPO"
+exec "$REPO/tests/.venv/bin/python" -m pytest -p no:cacheprovider -q tests/otel/python

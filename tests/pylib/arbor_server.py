@@ -22,7 +22,8 @@ def free_port():
 class ArborServer:
     """One arbor process over one data dir. Restartable (same dir, same port)."""
 
-    def __init__(self, data_dir=None, api_key=None, org_name="arbor", binary=None, extra_args=()):
+    def __init__(self, data_dir=None, api_key=None, org_name="arbor", binary=None, extra_args=(),
+                 env=None):
         self.binary = binary or os.environ.get("ARBOR_BIN", DEFAULT_BIN)
         self.own_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="arbor-test-")
@@ -31,11 +32,12 @@ class ArborServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.extra_args = list(extra_args)
+        self.env = dict(env or {})  # extra environment for the server process
         self.proc = None
         self.log_path = os.path.join(self.data_dir, "server.log")
 
     def start(self, timeout_s=20):
-        env = dict(os.environ, ARBOR_BOOTSTRAP_API_KEY=self.api_key)
+        env = dict(os.environ, ARBOR_BOOTSTRAP_API_KEY=self.api_key, **self.env)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [self.binary, "serve", "--data-dir", self.data_dir,

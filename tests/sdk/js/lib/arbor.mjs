@@ -14,7 +14,7 @@ export const REPO = path.resolve(HERE, "..", "..", "..", "..");
 const DEFAULT_BIN = path.join(REPO, "build", "arbor");
 const ARTIFACTS = path.join(REPO, "tests", "artifacts", "sdk");
 
-async function freePort() {
+export async function freePort() {
   return await new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();
@@ -107,7 +107,8 @@ export class Arbor {
 }
 
 // Starts arbor (unless ARBOR_URL is set) and configures the SDK environment.
-export async function startArbor(tag = "arbor") {
+// `extraArgs` are appended to `arbor serve` (e.g. --otlp-grpc-listen).
+export async function startArbor(tag = "arbor", { extraArgs = [] } = {}) {
   let arbor;
   if (process.env.ARBOR_URL) {
     if (!process.env.ARBOR_API_KEY) throw new Error("ARBOR_URL is set but ARBOR_API_KEY is not");
@@ -122,7 +123,7 @@ export async function startArbor(tag = "arbor") {
     const logFd = fs.openSync(logPath, "a");
     const proc = spawn(
       bin,
-      ["serve", "--data-dir", dataDir, "--listen", `127.0.0.1:${port}`, "--org-name", "arbor-sdk-js"],
+      ["serve", "--data-dir", dataDir, "--listen", `127.0.0.1:${port}`, "--org-name", "arbor-sdk-js", ...extraArgs],
       { env: { ...process.env, ARBOR_BOOTSTRAP_API_KEY: apiKey }, stdio: ["ignore", logFd, logFd] },
     );
     fs.closeSync(logFd);

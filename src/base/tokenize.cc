@@ -1,9 +1,9 @@
-#include "query/tokenize.h"
+#include "base/tokenize.h"
 
 #include <algorithm>
 #include <unordered_set>
 
-namespace arbor::query {
+namespace arbor {
 namespace {
 
 inline constexpr std::size_t token_bytes_max = 256;  // longer runs are cut into pieces
@@ -83,9 +83,33 @@ std::vector<std::string> Tokenize(std::string_view text) {
   return tokens;
 }
 
+namespace {
+
+bool IsPhrase(std::string_view query) {
+  return query.size() >= 2 && query.front() == '"' && query.back() == '"';
+}
+
+}  // namespace
+
+std::vector<std::string> QueryTokens(std::string_view query) {
+  return Tokenize(IsPhrase(query) ? query.substr(1, query.size() - 2) : query);
+}
+
+std::uint64_t TokenHash(std::string_view token) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : token) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  return h;
+}
+
 bool MatchTokens(const std::vector<std::string>& text_tokens, std::string_view query) {
-  bool phrase = query.size() >= 2 && query.front() == '"' && query.back() == '"';
-  std::vector<std::string> wanted = Tokenize(phrase ? query.substr(1, query.size() - 2) : query);
+  bool phrase = IsPhrase(query);
+  std::vector<std::string> wanted = QueryTokens(query);
   if (wanted.empty()) return false;
   if (phrase) {
     return std::search(text_tokens.begin(), text_tokens.end(), wanted.begin(), wanted.end()) !=
@@ -96,4 +120,4 @@ bool MatchTokens(const std::vector<std::string>& text_tokens, std::string_view q
                      [&](const std::string& w) { return have.count(w) > 0; });
 }
 
-}  // namespace arbor::query
+}  // namespace arbor

@@ -1,8 +1,8 @@
-#include "query/tokenize.h"
+#include "base/tokenize.h"
 
 #include <gtest/gtest.h>
 
-namespace arbor::query {
+namespace arbor {
 namespace {
 
 using Tokens = std::vector<std::string>;
@@ -43,5 +43,12 @@ TEST(Match, AllTokensOrPhrase) {
   EXPECT_TRUE(MatchTokens(Tokenize("我喜欢猫"), "\"喜欢\""));
 }
 
+TEST(Tokenize, TokenHashIsFixed) {
+  // Segments store these hashes: they must never change for a given format version.
+  EXPECT_EQ(TokenHash("alpha"), 0xec026fa5e96a612cull);
+  EXPECT_NE(TokenHash("alpha"), TokenHash("alphb"));
+  EXPECT_EQ(QueryTokens("\"Two Words\""), (std::vector<std::string>{"two", "words"}));
+}
+
 }  // namespace
-}  // namespace arbor::query
+}  // namespace arbor

@@ -1,0 +1,47 @@
+// A least-recently-used cache of decoded segment blocks, bounded in bytes.
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "storage/segment.h"
+
+namespace arbor::storage {
+
+struct BlockCacheStats {
+  std::uint64_t hits = 0;
+  std::uint64_t misses = 0;
+  std::uint64_t bytes = 0;
+};
+
+class BlockCache {
+ public:
+  explicit BlockCache(std::size_t bytes_max) : bytes_max_(bytes_max) {}
+
+  std::shared_ptr<const BlockRows> Get(std::uint64_t key);
+  // `bytes` is the block's estimated in-memory size. Evicts the least recently used blocks
+  // past the budget (a block bigger than the whole budget is returned but not kept).
+  void Put(std::uint64_t key, std::shared_ptr<const BlockRows> rows, std::size_t bytes);
+  // Drops every block of a segment (after compaction retires it).
+  void EraseSegment(std::uint32_t segment);
+  BlockCacheStats stats() const;
+
+ private:
+  struct Entry {
+    std::uint64_t key = 0;
+    std::shared_ptr<const BlockRows> rows;
+    std::size_t bytes = 0;
+  };
+  void EvictOverBudget();
+
+  const std::size_t bytes_max_;
+  mutable std::mutex mu_;
+  std::list<Entry> lru_;  // front: most recently used
+  std::unordered_map<std::uint64_t, std::list<Entry>::iterator> index_;
+  BlockCacheStats stats_;
+};
+
+}  // namespace arbor::storage

@@ -1,0 +1,60 @@
+// Background storage upkeep. Flush: when the WAL has grown past a budget since the last flush,
+// cut the WAL (Rotate), flush every version up to the cut into a new segment, publish it, then
+// delete the WAL files before the cut. Compaction: after each flush, merge segments as the
+// policy (compaction.h) picks them.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+
+#include "base/status.h"
+#include "storage/compaction.h"
+#include "storage/row_store.h"
+#include "storage/segments.h"
+#include "storage/wal.h"
+
+namespace arbor::storage {
+
+struct FlusherOptions {
+  // Flush once this many WAL bytes arrived since the last flush (the memtable budget).
+  std::uint64_t memtable_bytes_max = 64ull << 20;
+  int poll_interval_ms = 100;
+  CompactionPolicy compaction;
+};
+
+struct FlusherStats {
+  std::uint64_t flushes = 0;
+  std::uint64_t compactions = 0;
+  std::uint64_t failures = 0;
+};
+
+class Flusher {
+ public:
+  Flusher(Wal& wal, RowStore& store, Segments& segments, FlusherOptions options);
+  ~Flusher();
+  void Start();
+  void Stop();
+  // Flushes everything durable now (also used by tests and `arbor` at shutdown).
+  Status FlushNow();
+  // Runs one compaction if the policy picks one; false when there was nothing to do.
+  StatusOr<bool> CompactOnce();
+  FlusherStats stats() const;
+
+ private:
+  void Loop();
+
+  Wal& wal_;
+  RowStore& store_;
+  Segments& segments_;
+  const FlusherOptions options_;
+  std::mutex flush_mu_;  // FlushNow from several threads runs one at a time
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  FlusherStats stats_;
+  std::thread thread_;
+};
+
+}  // namespace arbor::storage

@@ -1,0 +1,87 @@
+// The set of immutable segments of a data dir: the manifest that names them, flushing the
+// memtable into a new segment, compaction, and reading flushed row bodies through a block
+// cache. Manifest format: docs/formats/segment.md.
+//
+// Crash safety: a segment file is written and fsynced before the manifest names it; the
+// manifest is replaced atomically (write, fsync, rename, fsync dir). Files the manifest does
+// not name are leftovers of an interrupted flush or compaction and are deleted at open.
+// The manifest's flushed_xact says every version at or below it is in a segment, so WAL
+// replay skips those records and WAL files holding only such records can be deleted.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+#include "storage/block_cache.h"
+#include "storage/row_store.h"
+#include "storage/segment.h"
+
+namespace arbor::storage {
+
+inline constexpr std::uint32_t kManifestVersion = 1;
+
+struct SegmentsOptions {
+  std::string dir;  // <data dir>/segments
+  std::size_t block_cache_bytes_max = 256u << 20;
+  SegmentWriterOptions writer;
+};
+
+struct SegmentMeta {
+  std::uint32_t number = 0;
+  SegmentInfo info;
+};
+
+class Segments final : public RowLoader {
+ public:
+  static StatusOr<std::unique_ptr<Segments>> Open(SegmentsOptions options);
+
+  // Adds every version of every segment to the store's index (at start, before WAL replay).
+  Status LoadInto(RowStore& store) const;
+  // Writes every memtable version with xact <= upto into a new segment, publishes it, and
+  // releases the bodies from memory. `upto` must be durable in the WAL.
+  Status Flush(RowStore& store, std::uint64_t upto);
+  // Merges the given adjacent segments (oldest first) into one that takes their place in the
+  // manifest, keeping every version, then points the store's index at it.
+  Status Compact(RowStore& store, const std::vector<std::uint32_t>& numbers);
+
+  StatusOr<RowPtr> Load(const RowRef& ref) const override;
+  bool MayContainAll(const RowRef& ref, const std::vector<std::uint64_t>& tokens) const override;
+
+  std::uint64_t flushed_xact() const;
+  std::vector<SegmentMeta> List() const;
+  BlockCacheStats cache_stats() const { return cache_.stats(); }
+
+ private:
+  explicit Segments(SegmentsOptions options);
+  std::string PathOf(std::uint32_t number) const;
+  Status ReadManifest();
+  Status WriteManifest(const std::vector<SegmentMeta>& segments, std::uint64_t flushed_xact,
+                       std::uint32_t next_number) const;
+  Status DeleteOrphans() const;
+
+  // Closes readers of segments retired by compaction a while ago: a scan may still hold a
+  // reference it copied before the swap, so readers outlive their files for a grace period.
+  void CloseRetiredReaders();
+
+  const SegmentsOptions options_;
+  std::mutex change_mu_;  // one flush or compaction at a time
+  mutable std::mutex mu_;
+  std::vector<SegmentMeta> segments_;  // oldest first
+  std::map<std::uint32_t, std::shared_ptr<SegmentReader>> readers_;
+  std::vector<std::pair<std::int64_t, std::uint32_t>> retired_;  // (retired at µs, number)
+  std::uint64_t flushed_xact_ = 0;
+  std::uint32_t next_number_ = 1;
+  mutable BlockCache cache_;
+};
+
+// Test hook: when ARBOR_CRASH_AT names `point`, the process exits at once (no cleanup), so
+// black-box tests can crash a flush or compaction at an exact step.
+void CrashPoint(const char* point);
+
+}  // namespace arbor::storage

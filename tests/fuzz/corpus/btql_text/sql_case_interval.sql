@@ -1,0 +1,1 @@
+SELECT id, CASE WHEN error IS NOT NULL THEN 'error' WHEN metrics.tokens >= 1000 THEN 'big' ELSE 'ok' END AS kind, CASE metadata.model WHEN 'a' THEN 1 END AS a FROM project_logs('p', shape => 'traces') WHERE created >= NOW() - INTERVAL '7 days' AND created < now() - interval -1 hour AND ANY_SPAN(input MATCH 'x') ORDER BY created DESC LIMIT 20;
