@@ -1,6 +1,8 @@
 #include "ingest/writer.h"
 
+#include <chrono>
 #include <map>
+#include <thread>
 
 #include "base/util.h"
 
@@ -93,6 +95,7 @@ StatusOr<std::uint64_t> Writer::Write(const std::string& org_id, std::vector<Inc
   ARBOR_CHECK(wal_ != nullptr);
   if (failed_) return Unavailable("the write-ahead log failed; restart the server");
   if (rows.empty()) return visible_xact();
+  RETURN_IF_ERROR(WaitForMemtableRoom());
   ASSIGN_OR_RETURN(Owners owners, ResolveOwners(org_id, rows));
 
   std::uint64_t xact = 0;
@@ -130,6 +133,18 @@ StatusOr<std::uint64_t> Writer::Write(const std::string& org_id, std::vector<Inc
     return Internal("write was not made durable: " + durable.message());
   }
   return xact;
+}
+
+Status Writer::WaitForMemtableRoom() const {
+  if (memtable_bytes_limit_ == 0) return Status::Ok();
+  std::int64_t deadline = NowMicros() + std::int64_t{memtable_wait_ms_} * 1000;
+  while (wal_->bytes_since_rotation() > memtable_bytes_limit_) {
+    if (NowMicros() >= deadline) {
+      return Unavailable("ingest is ahead of flushing to segments; retry shortly");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return Status::Ok();
 }
 
 Status Writer::Replay(std::string_view payload) {

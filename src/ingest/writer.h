@@ -31,6 +31,12 @@ class Writer {
   void SkipReplayUpTo(std::uint64_t xact);
   // Starts accepting writes through `wal`, after replay.
   void Attach(storage::Wal* wal) { wal_ = wal; }
+  // Back-pressure: while more than `bytes` of WAL wait for a flush (the memtable is that big),
+  // writes wait for the flusher, and give up with Unavailable (503) after `wait_ms`.
+  void LimitMemtable(std::uint64_t bytes, int wait_ms) {
+    memtable_bytes_limit_ = bytes;
+    memtable_wait_ms_ = wait_ms;
+  }
 
   // Writes a request's rows atomically: all rows or none. Returns the request's _xact_id.
   StatusOr<std::uint64_t> Write(const std::string& org_id, std::vector<IncomingRow> rows);
@@ -45,6 +51,7 @@ class Writer {
   storage::RowPtr Resolve(IncomingRow& in, const storage::RowPtr& old, std::uint64_t xact,
                           const std::string& org_id, const std::string& project_id) const;
 
+  Status WaitForMemtableRoom() const;
   static std::string EncodeRecord(std::uint64_t xact, const std::vector<storage::RowWrite>& writes);
 
   catalog::Catalog& catalog_;
@@ -54,6 +61,8 @@ class Writer {
   std::mutex write_mu_;  // orders xact assignment, merge resolution and WAL enqueue
   std::atomic<std::uint64_t> replayed_xact_{0};
   std::uint64_t skip_replay_upto_ = 0;
+  std::uint64_t memtable_bytes_limit_ = 0;  // 0: no limit
+  int memtable_wait_ms_ = 0;
   std::atomic<bool> failed_{false};
 };
 

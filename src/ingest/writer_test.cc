@@ -100,5 +100,15 @@ TEST_F(WriterTest, RowsOfOneRequestApplyInOrder) {
   EXPECT_EQ(json::CanonicalString(rows[0].row->at("input")), R"({"x":1,"y":2})");
 }
 
+TEST_F(WriterTest, WritesWaitWhileTheMemtableIsOverItsLimit) {
+  writer_->LimitMemtable(1, 100);  // any unflushed byte is too many
+  ASSERT_TRUE(Write(R"([{"id":"a","experiment_id":"EXP"}])").ok());
+  auto refused = Write(R"([{"id":"b","experiment_id":"EXP"}])");
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(Rows().size(), 1u);      // nothing of the refused request was written
+  ASSERT_TRUE(wal_->Rotate().ok());  // what a flush does: the memtable is empty again
+  EXPECT_TRUE(Write(R"([{"id":"b","experiment_id":"EXP"}])").ok());
+}
+
 }  // namespace
 }  // namespace arbor::ingest

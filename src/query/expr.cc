@@ -5,9 +5,9 @@
 #include <cmath>
 #include <unordered_map>
 
+#include "base/tokenize.h"
 #include "json/json.h"
 #include "query/functions.h"
-#include "base/tokenize.h"
 
 namespace arbor::query {
 namespace {

@@ -3,6 +3,7 @@
 // row per matching trace with the root span's previews and metrics aggregated over spans.
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <unordered_set>
 
 #include "json/json.h"
@@ -17,6 +18,7 @@ namespace bj = boost::json;
 struct TraceRef {
   const storage::ObjectRows* rows;
   std::string root;  // root_span_id, or the row id for rows outside any trace
+  std::shared_ptr<const CommentIndex> comments;  // of the trace's object, built once per query
 };
 
 std::string TraceKey(const bj::object& row) {
@@ -30,12 +32,11 @@ std::string TraceKey(const bj::object& row) {
 StatusOr<std::vector<bj::object>> TraceSpans(const TraceRef& t, std::uint64_t snapshot) {
   std::vector<std::string> ids = t.rows->IdsOfTrace(t.root);
   if (ids.empty()) ids.push_back(t.root);  // a row without root_span_id is its own trace
-  ASSIGN_OR_RETURN(CommentIndex comments, IndexComments(*t.rows, snapshot));
   std::vector<bj::object> out;
   ASSIGN_OR_RETURN(auto spans, t.rows->ScanIds(snapshot, 0, SIZE_MAX, ids,
                                                [](const bj::object& r) { return !IsComment(r); }));
   for (const auto& v : spans) {
-    out.push_back(Present(*v.row, Query{}, comments));
+    out.push_back(Present(*v.row, Query{}, *t.comments));
   }
   return out;
 }
@@ -159,10 +160,13 @@ StatusOr<QueryResult> Engine::RunTraces(const std::string& org_id, const Query& 
     if (rows == nullptr) continue;
     std::unordered_set<std::string> seen;
     ASSIGN_OR_RETURN(auto selected, Select(*rows, q, snapshot, 0, SIZE_MAX));
+    if (selected.empty()) continue;
+    ASSIGN_OR_RETURN(CommentIndex comments, IndexComments(*rows, snapshot));
+    auto shared = std::make_shared<const CommentIndex>(std::move(comments));
     for (const auto& v : selected) {
       std::string key = TraceKey(*v.row);
       if (!seen.insert(key).second) continue;
-      traces.push_back({rows, std::move(key)});
+      traces.push_back({rows, std::move(key), shared});
     }
   }
   QueryResult result;

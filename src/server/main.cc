@@ -243,6 +243,9 @@ Status Serve(const Args& args) {
                      return writer.Replay(p);
                    }));
   writer.Attach(wal.get());
+  // Writes wait (then get 503) once four memtables' worth of WAL awaits flushing, so memory
+  // stays bounded when ingest outruns the flusher.
+  writer.LimitMemtable(4 * (memtable_mb << 20), 30'000);
   storage::Flusher flusher(
       *wal, store, *segments,
       {.memtable_bytes_max = memtable_mb << 20,

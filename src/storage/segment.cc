@@ -4,8 +4,8 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <tuple>
 #include <unordered_map>
