@@ -9,6 +9,7 @@
 #   BENCH_DIR=/tmp                   where the scratch directory goes (data dirs of both systems)
 #   BENCH_KEEP=1                     keep the scratch directory (logs, data) after the run
 #   BENCH_EXTRA_ARGS=...             extra flags for both drivers (e.g. "--max-span-kb 64")
+#   BENCH_ARBOR_ARGS=...             extra flags for `arbor serve` (e.g. "--memtable-mb 256")
 #   ARBOR_BIN, ARBOR_LOAD, PG_BASELINE  override the binaries (default BUILD_DIR/arbor, BUILD_DIR/bench/...)
 #   PG_BIN=/usr/lib/postgresql/15/bin
 set -euo pipefail
@@ -102,7 +103,7 @@ if has arbor; then
   mkdir -p "$D/arbor"
   echo "-- starting arbor on 127.0.0.1:$PORT (data $D/arbor)"
   ARBOR_BOOTSTRAP_API_KEY="$KEY" "$ARBOR_BIN" serve --data-dir "$D/arbor" --listen "127.0.0.1:$PORT" \
-    --org-name bench >"$D/arbor.log" 2>&1 &
+    --org-name bench ${BENCH_ARBOR_ARGS:-} >"$D/arbor.log" 2>&1 &
   ARBOR_PID=$!
   ready=""
   for _ in $(seq 300); do

@@ -1,6 +1,7 @@
 #include "base/tokenize.h"
 
 #include <algorithm>
+#include <functional>
 #include <unordered_set>
 
 namespace arbor {
@@ -49,37 +50,47 @@ bool IsSeparator(char32_t cp) {
          cp == 0x061F || cp == 0x06D4 || cp == 0xFFFD;                      // Arabic ?, full stop
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 }  // namespace
 
-std::vector<std::string> Tokenize(std::string_view text) {
-  std::vector<std::string> tokens;
-  std::string word;
+void ForEachToken(std::string_view text, const std::function<void(std::string_view)>& fn) {
+  std::string word;  // lower-cased as it is built
   auto flush = [&] {
-    if (!word.empty()) tokens.push_back(Lower(word));
+    if (!word.empty()) fn(word);
     word.clear();
   };
   for (std::size_t i = 0; i < text.size();) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {  // ASCII fast path
+      ++i;
+      if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')) {
+        word.push_back(static_cast<char>(c));
+      } else if (c >= 'A' && c <= 'Z') {
+        word.push_back(static_cast<char>(c - 'A' + 'a'));
+      } else {
+        flush();
+        continue;
+      }
+      if (word.size() >= token_bytes_max) flush();
+      continue;
+    }
     std::size_t start = i;
     char32_t cp = NextCodePoint(text, i);
     if (IsSeparator(cp)) {
       flush();
     } else if (IsCjk(cp)) {
       flush();
-      tokens.emplace_back(text.substr(start, i - start));
+      fn(text.substr(start, i - start));
     } else {
       word.append(text.substr(start, i - start));
       if (word.size() >= token_bytes_max) flush();
     }
   }
   flush();
+}
+
+std::vector<std::string> Tokenize(std::string_view text) {
+  std::vector<std::string> tokens;
+  ForEachToken(text, [&](std::string_view t) { tokens.emplace_back(t); });
   return tokens;
 }
 

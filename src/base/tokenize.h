@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,6 +12,8 @@
 namespace arbor {
 
 std::vector<std::string> Tokenize(std::string_view text);
+// Tokenize without the vector: calls `fn` with each token in order (valid during the call).
+void ForEachToken(std::string_view text, const std::function<void(std::string_view)>& fn);
 
 // True when every token of `query` occurs in `text_tokens`; a query in double quotes is a
 // phrase: its tokens must occur consecutively, in order.

@@ -140,7 +140,7 @@ bool FilterMayContain(const std::string& filter, std::uint64_t h) {
 void AddRowTokens(const boost::json::object& row, std::vector<std::uint64_t>& out) {
   std::string text;
   json::CollectText(row, text);
-  for (const std::string& token : Tokenize(text)) out.push_back(TokenHash(token));
+  ForEachToken(text, [&](std::string_view token) { out.push_back(TokenHash(token)); });
 }
 
 Status PreadAll(int fd, char* out, std::size_t bytes, std::uint64_t offset) {

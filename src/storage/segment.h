@@ -48,7 +48,7 @@ struct SegmentInfo {
 
 struct SegmentWriterOptions {
   std::size_t block_raw_bytes_target = 64u << 10;
-  int zstd_level = 3;
+  int zstd_level = 1;  // the fastest level: flushing competes with ingest for the CPU
 };
 
 // Writes one segment file. Versions must come in (object_key, seq, xact) order.

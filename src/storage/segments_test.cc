@@ -169,6 +169,7 @@ TEST(Segments, WalRotationLetsFlushedFilesGo) {
   });
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(replayed, std::vector<std::string>{"after"});
+  EXPECT_EQ((*again)->bytes_since_rotation(), EncodeWalRecord(kWalRecordBatch, "after").size());
 }
 
 }  // namespace

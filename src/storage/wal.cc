@@ -123,6 +123,10 @@ StatusOr<std::unique_ptr<Wal>> Wal::Open(const WalOptions& options, const Replay
     std::string path = FileName(options.dir, files[i]);
     ASSIGN_OR_RETURN(std::string image, ReadFile(path));
     ASSIGN_OR_RETURN(WalScan scan, ScanWalFile(image, replay));
+    // Replayed records are in the memtable until the next flush: count them toward it.
+    if (scan.valid_bytes > kWalFileHeaderBytes) {
+      wal->bytes_since_rotation_ += scan.valid_bytes - kWalFileHeaderBytes;
+    }
     bool last = i + 1 == files.size();
     if (scan.torn && !last) {
       return DataLoss("WAL file " + path + " is damaged in the middle of the log");
