@@ -30,7 +30,10 @@ class Writer {
   // in the WAL when a crash came between publishing a segment and deleting old WAL files).
   void SkipReplayUpTo(std::uint64_t xact);
   // Starts accepting writes through `wal`, after replay.
-  void Attach(storage::Wal* wal) { wal_ = wal; }
+  void Attach(storage::Wal* wal) {
+    wal_ = wal;
+    wal_->MarkReplayedDurable(replayed_xact_);
+  }
   // Back-pressure: while more than `bytes` of WAL wait for a flush (the memtable is that big),
   // writes wait for the flusher, and give up with Unavailable (503) after `wait_ms`.
   void LimitMemtable(std::uint64_t bytes, int wait_ms) {

@@ -247,3 +247,26 @@ TEST_F(EngineTest, ComparisonAggregatesPerTraceAndMatchesByInput) {
 
 }  // namespace
 }  // namespace arbor::query
+
+namespace arbor::query {
+namespace {
+
+// A flush right after a restart, before any new write, must cover the replayed WAL records
+// before it deletes the WAL files holding them.
+TEST_F(EngineTest, FlushRightAfterRestartKeepsReplayedRows) {
+  Write(env_.exp, R"([{"id":"a","input":1},{"id":"b","input":2}])");
+  Write(env_.exp, R"([{"id":"a","_is_merge":true,"output":3}])");
+  for (int round = 0; round < 2; ++round) {
+    env_.Reopen();  // rows come back from the WAL only
+    env_.Flush();   // no write since the restart
+    env_.Reopen();  // rows come back from the segment only
+    auto r = env_.engine->Run(env_.org, Q(), std::nullopt);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_EQ(r->data.size(), 2u) << "round " << round;
+    EXPECT_EQ(r->data[0].as_object().at("output").as_int64(), 3);
+    EXPECT_FALSE(env_.segments->List().empty());
+  }
+}
+
+}  // namespace
+}  // namespace arbor::query

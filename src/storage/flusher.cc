@@ -28,6 +28,8 @@ Status Flusher::FlushNow() {
   std::lock_guard<std::mutex> lock(flush_mu_);
   ASSIGN_OR_RETURN(WalRotation cut, wal_.Rotate());
   RETURN_IF_ERROR(segments_.Flush(store_, cut.tag));
+  // Files before the cut hold only records up to cut.tag; they may go once that is flushed.
+  ARBOR_CHECK(segments_.flushed_xact() >= cut.tag);
   RETURN_IF_ERROR(wal_.DropFilesBefore(cut.first_file));
   std::lock_guard<std::mutex> stats_lock(mu_);
   ++stats_.flushes;

@@ -187,6 +187,12 @@ std::uint64_t Wal::durable_tag() const {
   return durable_tag_;
 }
 
+void Wal::MarkReplayedDurable(std::uint64_t tag) {
+  std::lock_guard<std::mutex> lock(mu_);
+  durable_tag_ = std::max(durable_tag_, tag);
+  last_tag_ = std::max(last_tag_, tag);
+}
+
 StatusOr<WalRotation> Wal::Rotate() {
   std::unique_lock<std::mutex> lock(mu_);
   if (!error_.ok()) return error_;

@@ -73,6 +73,11 @@ class Wal {
   Status WaitDurable(std::uint64_t tag);
   std::uint64_t durable_tag() const;
 
+  // Records replayed at open are durable too: raises durable_tag() (and the floor for new
+  // tags) to `tag`, the newest replayed one. Without it a Rotate() before any new write would
+  // report tag 0 while older files still hold the replayed records.
+  void MarkReplayedDurable(std::uint64_t tag);
+
   // Starts a new file between two groups, so a flush can later drop the older files.
   StatusOr<WalRotation> Rotate();
   // Deletes the files numbered below `first_file` (their records are all in segments).
