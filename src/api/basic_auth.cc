@@ -3,42 +3,11 @@
 #include <cctype>
 #include <cstdint>
 
+#include "base/util.h"
+
 namespace arbor::api {
 
-namespace {
-
-std::optional<std::string> Base64Decode(std::string_view in) {
-  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
-  std::string out;
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    std::uint32_t v = 0;
-    if (c >= 'A' && c <= 'Z') {
-      v = static_cast<std::uint32_t>(c - 'A');
-    } else if (c >= 'a' && c <= 'z') {
-      v = static_cast<std::uint32_t>(c - 'a' + 26);
-    } else if (c >= '0' && c <= '9') {
-      v = static_cast<std::uint32_t>(c - '0' + 52);
-    } else if (c == '+') {
-      v = 62;
-    } else if (c == '/') {
-      v = 63;
-    } else {
-      return std::nullopt;
-    }
-    acc = (acc << 6) | v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
-    }
-  }
-  if (bits >= 6) return std::nullopt;
-  return out;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::optional<BasicCredentials> ParseBasicAuth(std::string_view header) {
   constexpr std::string_view scheme = "basic ";

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,9 @@ std::string NewUuid();
 bool LooksLikeUuid(std::string_view s);
 
 std::string HexEncode(std::string_view bytes);
+std::string Base64Encode(std::string_view bytes);
+// Standard or URL-safe base64, padding optional; nothing on any other character.
+std::optional<std::string> Base64Decode(std::string_view text);
 // SHA-256 of `data`, hex encoded.
 std::string Sha256Hex(std::string_view data);
 // HMAC-SHA256 of `data` under `key` (any length), hex encoded.

@@ -45,4 +45,16 @@ TEST(Util, ConstantTimeEquals) {
 }
 
 }  // namespace
+TEST(Util, Base64BothAlphabetsAndOptionalPadding) {
+  for (std::string raw : {"", "a", "ab", "abc", "\xfb\xff\xfe binary"}) {
+    EXPECT_EQ(Base64Decode(Base64Encode(raw)), raw);
+  }
+  EXPECT_EQ(Base64Encode("ab"), "YWI=");
+  EXPECT_EQ(Base64Decode("YWI"), "ab");         // padding optional
+  EXPECT_EQ(Base64Decode("-_8"), "\xfb\xff");   // URL-safe alphabet
+  EXPECT_EQ(Base64Decode("+/8="), "\xfb\xff");  // standard alphabet
+  EXPECT_FALSE(Base64Decode("YW I").has_value());
+  EXPECT_FALSE(Base64Decode("Y").has_value());  // a lone character is no byte
+}
+
 }  // namespace arbor

@@ -94,26 +94,6 @@ StatusOr<std::string> AesGcmOpen(std::string_view key, std::string_view sealed,
   return out;
 }
 
-std::string Base64Encode(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(Bytes(out), Bytes(bytes), static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
-StatusOr<std::string> Base64Decode(std::string_view text) {
-  if (text.size() % 4 != 0) return InvalidArgument("base64 length must be a multiple of 4");
-  std::string out(3 * text.size() / 4, '\0');
-  int n = EVP_DecodeBlock(Bytes(out), Bytes(text), static_cast<int>(text.size()));
-  if (n < 0) return InvalidArgument("not base64");
-  // EVP_DecodeBlock counts padding as zero bytes; drop them.
-  std::size_t pad = 0;
-  if (!text.empty() && text.back() == '=') ++pad;
-  if (text.size() > 1 && text[text.size() - 2] == '=') ++pad;
-  out.resize(static_cast<std::size_t>(n) - pad);
-  return out;
-}
-
 StatusOr<std::string> ParseMasterKey(std::string_view text) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
     text.remove_suffix(1);
@@ -122,10 +102,10 @@ StatusOr<std::string> ParseMasterKey(std::string_view text) {
     text.remove_prefix(1);
   }
   auto key = Base64Decode(text);
-  if (!key.ok() || key->size() != kAesKeyBytes) {
+  if (!key || key->size() != kAesKeyBytes) {
     return InvalidArgument("a master key must be the base64 of 32 bytes (openssl rand -base64 32)");
   }
-  return key;
+  return *key;
 }
 
 StatusOr<SecretBox> SecretBox::Create(std::string master_key) {

@@ -22,9 +22,6 @@ StatusOr<std::string> AesGcmSeal(std::string_view key, std::string_view plaintex
 StatusOr<std::string> AesGcmOpen(std::string_view key, std::string_view sealed,
                                  std::string_view aad);
 
-std::string Base64Encode(std::string_view bytes);
-StatusOr<std::string> Base64Decode(std::string_view text);
-
 // A master key as operators store it: base64 of 32 bytes (surrounding whitespace ignored).
 StatusOr<std::string> ParseMasterKey(std::string_view base64_text);
 

@@ -24,28 +24,6 @@ namespace bj = boost::json;
 
 namespace internal {
 
-std::string Base64Encode(std::string_view in) {
-  static constexpr char table[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    std::uint32_t n =
-        (std::uint8_t(in[i]) << 16) | (std::uint8_t(in[i + 1]) << 8) | std::uint8_t(in[i + 2]);
-    for (int s = 18; s >= 0; s -= 6) out.push_back(table[(n >> s) & 63]);
-  }
-  if (std::size_t rest = in.size() - i; rest > 0) {
-    std::uint32_t n = std::uint8_t(in[i]) << 16;
-    if (rest == 2) n |= std::uint8_t(in[i + 1]) << 8;
-    out.push_back(table[(n >> 18) & 63]);
-    out.push_back(table[(n >> 12) & 63]);
-    out.push_back(rest == 2 ? table[(n >> 6) & 63] : '=');
-    out.push_back('=');
-  }
-  return out;
-}
-
 // Validates and normalizes an id. Empty stays empty (a root's parent); an all-zero id is
 // how some exporters spell "no parent", so it also becomes empty when `zero_is_empty`.
 StatusOr<std::string> NormalizeHexId(std::string_view hex, std::size_t bytes, const char* what,
@@ -1009,39 +987,6 @@ std::string ExportResponse(Encoding encoding, bool logs, std::size_t rejected,
 }
 
 namespace {
-
-// Standard or URL-safe base64, padding optional. Nothing on any other character.
-std::optional<std::string> Base64Decode(std::string_view in) {
-  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
-  std::string out;
-  out.reserve(in.size() * 3 / 4);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    std::uint32_t v = 0;
-    if (c >= 'A' && c <= 'Z') {
-      v = static_cast<std::uint32_t>(c - 'A');
-    } else if (c >= 'a' && c <= 'z') {
-      v = static_cast<std::uint32_t>(c - 'a' + 26);
-    } else if (c >= '0' && c <= '9') {
-      v = static_cast<std::uint32_t>(c - '0' + 52);
-    } else if (c == '+' || c == '-') {
-      v = 62;
-    } else if (c == '/' || c == '_') {
-      v = 63;
-    } else {
-      return std::nullopt;
-    }
-    acc = (acc << 6) | v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
-    }
-  }
-  if (bits >= 6) return std::nullopt;  // one character past a whole group
-  return out;
-}
 
 std::string UuidFromBytes(std::string_view b) {
   std::string h = HexEncode(b);
