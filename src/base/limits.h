@@ -43,4 +43,9 @@ inline constexpr std::size_t function_slug_bytes_max = 1024;
 inline constexpr std::size_t org_name_bytes_max = 256;
 inline constexpr std::size_t api_key_name_bytes_max = 1024;
 
+// Back-pressure: writes wait once this many memtables' worth of WAL awaits flushing, and get
+// 503 after waiting this long.
+inline constexpr std::uint64_t memtables_unflushed_max = 4;
+inline constexpr int ingest_flush_wait_ms = 30'000;
+
 }  // namespace arbor::limits

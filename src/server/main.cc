@@ -13,6 +13,7 @@
 #include "api/app.h"
 #include "api/otlp_grpc.h"
 #include "api/server.h"
+#include "base/limits.h"
 #include "base/util.h"
 #include "catalog/catalog.h"
 #include "control/auth.h"
@@ -243,9 +244,10 @@ Status Serve(const Args& args) {
                      return writer.Replay(p);
                    }));
   writer.Attach(wal.get());
-  // Writes wait (then get 503) once four memtables' worth of WAL awaits flushing, so memory
+  // Writes wait (then get 503) once several memtables' worth of WAL await flushing, so memory
   // stays bounded when ingest outruns the flusher.
-  writer.LimitMemtable(4 * (memtable_mb << 20), 30'000);
+  writer.LimitMemtable(limits::memtables_unflushed_max * (memtable_mb << 20),
+                       limits::ingest_flush_wait_ms);
   storage::Flusher flusher(
       *wal, store, *segments,
       {.memtable_bytes_max = memtable_mb << 20,
