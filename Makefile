@@ -4,7 +4,7 @@ BUILD_TYPE ?= RelWithDebInfo
 DATA_DIR ?= ./arbor-data
 LISTEN ?= 127.0.0.1:8000
 
-.PHONY: all deps build run test test-unit test-asan fuzz bench format clean
+.PHONY: all deps build run test test-unit test-asan fuzz bench bench-queries format clean
 
 all: build
 
@@ -26,6 +26,9 @@ test: build
 
 bench: build
 	@bench/run.sh $(BUILD_DIR)
+
+bench-queries: build
+	@bench/queries.sh $(BUILD_DIR)
 
 format:
 	@clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'bench/*.cc' 'bench/*.h')

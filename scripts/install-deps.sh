@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config ccache clang clang-format clang-tidy libclang-rt-14-dev
   libboost1.81-dev libboost-system1.81-dev libboost-context1.81-dev libboost-json1.81-dev
-  libssl-dev libsqlite3-dev libsodium-dev libgtest-dev libgmock-dev libpq-dev zlib1g-dev
+  libssl-dev libsqlite3-dev libsodium-dev libargon2-dev libgtest-dev libgmock-dev libpq-dev zlib1g-dev
   libgrpc++-dev
   postgresql python3-venv curl chromium
 )

@@ -24,6 +24,9 @@ scripts/check-style.sh
 step "python test environment"
 scripts/python-env.sh
 
+step "OIDC test provider (npm oidc-provider, for tests/blackbox/test_oidc.py)"
+(cd tests/oidc && npm ci --ignore-scripts --no-audit --no-fund)
+
 step "black-box: bad input and crash recovery"
 tests/.venv/bin/python -m pytest -q tests/blackbox
 

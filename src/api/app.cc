@@ -29,17 +29,32 @@ App::App(AppDeps deps) : deps_(std::move(deps)) {
   AddSecretRoutes();
   AddOrgRoutes();
   AddWebRoutes();
+  AddRetentionRoutes();
+  AddUserRoutes();
+  AddOidcRoutes();
+  AddOpsRoutes();
+  AddAccessRoutes();
+  ApplyAccessPolicy();  // last: sets what every route above needs (access_policy.cc)
 }
 
 Response App::Handle(const Request& request) const {
-  if (request.method == "OPTIONS") return Preflight(request);
-  Response r = Dispatch(request);
-  AddCorsHeaders(request, r);
+  const std::int64_t start_us = NowMicros();
+  Served served{.request_id = RequestIdFor(request), .route = "preflight"};
+  Response r;
+  if (request.method == "OPTIONS") {
+    r = Preflight(request);
+  } else {
+    r = Dispatch(request, served);
+    AddCorsHeaders(request, r);
+  }
+  Observe(request, served, r, start_us);
   return r;
 }
 
-Response App::Dispatch(const Request& request) const {
+Response App::Dispatch(const Request& request, Served& served) const {
+  served.route = "web";
   if (auto web = ServeWeb(request)) return std::move(*web);
+  served.route = "unmatched";
   std::vector<std::string> params;
   bool path_matched = false;
   const Route* route = router_.Match(request.method, request.path, params, path_matched);
@@ -52,6 +67,8 @@ Response App::Dispatch(const Request& request) const {
     }
     return Error(NotFound("no route for " + request.method + " " + request.path));
   }
+  served.route = route->pattern;
+  served.params = params;
   control::Principal principal;
   if (!route->public_route) {
     const std::string& auth = request.Header("authorization");
@@ -63,11 +80,21 @@ Response App::Dispatch(const Request& request) const {
     while (!secret.empty() && std::isspace(static_cast<unsigned char>(secret.back()))) {
       secret.pop_back();
     }
-    auto who = deps_.auth.Authenticate(secret);
+    // No API key: the web UI's session cookie (routes_users.cc), CSRF-checked.
+    auto who = secret.empty() ? SessionPrincipal(request) : deps_.auth.Authenticate(secret);
     if (!who.ok()) return Error(who.status());
     principal = *who;
+    served.authenticated = true;
+    served.principal = principal;
+    if (auto refused = Admit(request, served)) return std::move(*refused);
   }
-  return route->handler(Call{request, principal, std::move(params)});
+  Call call{request, principal, std::move(params)};
+  // The one role check: the org role, else the caller's ACL grants on the projects it touches.
+  if (!route->public_route) {
+    if (auto denied = Authorize(*route, call)) return std::move(*denied);
+  }
+  ScopedQueryBudget budget(deps_.ops.query_budget);
+  return route->handler(call);
 }
 
 StatusOr<std::uint64_t> App::WriteRows(const control::Principal& who, bj::array rows) const {
@@ -76,6 +103,12 @@ StatusOr<std::uint64_t> App::WriteRows(const control::Principal& who, bj::array 
                            " rows per request");
   }
   ASSIGN_OR_RETURN(auto parsed, ingest::ParseRows(std::move(rows)));
+  // Audit entries name the API key (and user) that wrote them (ingest/audit.h).
+  for (auto& r : parsed) {
+    if (!r.audit) continue;
+    r.audit->key_id = who.key_id;
+    r.audit->user_id = who.user_id;
+  }
   return deps_.writer.Write(who.org_id, std::move(parsed));
 }
 

@@ -18,7 +18,7 @@ const std::string& Request::Query(const std::string& name) const {
 
 std::string Request::Origin() const {
   const std::string& host = Header("host");
-  return "http://" + (host.empty() ? std::string("127.0.0.1") : host);
+  return (tls ? "https://" : "http://") + (host.empty() ? std::string("127.0.0.1") : host);
 }
 
 Response Json(const boost::json::value& value, int status) {
@@ -50,6 +50,8 @@ int HttpStatusFor(StatusCode code) {
       return 429;
     case StatusCode::kUnavailable:
       return 503;
+    case StatusCode::kDeadlineExceeded:
+      return 504;
     case StatusCode::kDataLoss:
       return 500;
     case StatusCode::kInternal:

@@ -20,6 +20,8 @@ struct Request {
   std::map<std::string, std::string> query;
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
+  std::string client_ip;  // the peer's address, set by the server (for logs and audit)
+  bool tls = false;       // arrived over HTTPS (URLs we hand back use https)
 
   const std::string& Header(const std::string& lower_name) const;
   const std::string& Query(const std::string& name) const;

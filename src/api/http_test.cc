@@ -45,6 +45,21 @@ TEST(Router, MatchesPatternsAndTellsMethodFromPath) {
   EXPECT_FALSE(path_matched);
 }
 
+TEST(Router, ALiteralSegmentBeatsAPlaceholder) {
+  Router r;
+  r.Add({"GET", "/v1/organization/{}", false, nullptr});
+  r.Add({"GET", "/v1/organization/members", false, nullptr});
+  std::vector<std::string> params;
+  bool path_matched = false;
+  const Route* got = r.Match("GET", "/v1/organization/members", params, path_matched);
+  ASSERT_NE(got, nullptr);
+  EXPECT_EQ(got->pattern, "/v1/organization/members");
+  EXPECT_TRUE(params.empty());
+  got = r.Match("GET", "/v1/organization/abc", params, path_matched);
+  ASSERT_NE(got, nullptr);
+  EXPECT_EQ(params, (std::vector<std::string>{"abc"}));
+}
+
 TEST(Cors, OnlyAllowedOriginsGetHeaders) {
   Request req;
   req.method = "OPTIONS";

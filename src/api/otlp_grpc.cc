@@ -10,6 +10,7 @@
 
 #include "api/otlp_export.h"
 #include "base/limits.h"
+#include "control/access.h"
 #include "ingest/otlp.h"
 #include "ingest/rows.h"
 
@@ -45,6 +46,8 @@ grpc::StatusCode GrpcCode(StatusCode code) {
       return grpc::StatusCode::RESOURCE_EXHAUSTED;
     case StatusCode::kUnavailable:
       return grpc::StatusCode::UNAVAILABLE;
+    case StatusCode::kDeadlineExceeded:
+      return grpc::StatusCode::DEADLINE_EXCEEDED;
     case StatusCode::kDataLoss:
       return grpc::StatusCode::DATA_LOSS;
     case StatusCode::kInternal:
@@ -109,6 +112,11 @@ class ExportReactor final : public grpc::ServerGenericBidiReactor {
  private:
   StatusOr<std::string> Export() {
     ASSIGN_OR_RETURN(control::Principal who, deps_.auth.Authenticate(Secret(ctx_)));
+    // An export writes rows: editors and above (control/access.h). Per-project ACL grants are
+    // not consulted on this port.
+    if (control::ParseRole(who.role) < control::MinRole(control::Need::kWrite)) {
+      return PermissionDenied("exporting spans needs the editor role");
+    }
     std::vector<grpc::Slice> slices;
     if (grpc::Status st = request_.Dump(&slices); !st.ok()) {
       return InvalidArgument("unreadable request message: " + st.error_message());

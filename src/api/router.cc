@@ -42,16 +42,20 @@ void Router::Add(Route route) { routes_.push_back(std::move(route)); }
 const Route* Router::Match(const std::string& method, const std::string& path,
                            std::vector<std::string>& params, bool& path_matched) const {
   path_matched = false;
+  // A literal segment beats a {} one: /v1/organization/members is not /v1/organization/{}.
+  const Route* best = nullptr;
+  std::size_t best_params = 0;
   for (const Route& r : routes_) {
     std::vector<std::string> p;
     if (!MatchPattern(r.pattern, path, p)) continue;
     path_matched = true;
-    if (r.method == method) {
+    if (r.method == method && (best == nullptr || p.size() < best_params)) {
+      best = &r;
+      best_params = p.size();
       params = std::move(p);
-      return &r;
     }
   }
-  return nullptr;
+  return best;
 }
 
 }  // namespace arbor::api

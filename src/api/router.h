@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "api/http.h"
+#include "base/status.h"
+#include "control/access.h"
 #include "control/auth.h"
 
 namespace arbor::api {
@@ -17,12 +19,19 @@ struct Call {
 };
 
 using RouteHandler = std::function<Response(const Call&)>;
+// The projects a request acts on, for principals whose org role alone is not enough: their
+// per-project ACL grants decide (api/access_policy.cc). Errors answer the request.
+using ProjectResolver = std::function<StatusOr<std::vector<std::string>>(const Call&)>;
 
 struct Route {
   std::string method;
   std::string pattern;
   bool public_route = false;  // no API key needed (health, signed blob URLs)
   RouteHandler handler;
+  // The lowest org role that may call it (control/access.h); checked once, in App::Dispatch.
+  // kByMethod: read for GET, write otherwise, unless api/access_policy.cc says more.
+  control::Need need = control::Need::kByMethod;
+  ProjectResolver projects;  // empty: only the org role counts
 };
 
 class Router {
@@ -32,6 +41,7 @@ class Router {
   const Route* Match(const std::string& method, const std::string& path,
                      std::vector<std::string>& params, bool& path_matched) const;
   const std::vector<Route>& routes() const { return routes_; }
+  std::vector<Route>& mutable_routes() { return routes_; }
 
  private:
   std::vector<Route> routes_;

@@ -2,8 +2,10 @@
 // REST fetch, summaries).
 #include "api/app.h"
 #include "api/fields.h"
+#include "api/prompt_btql.h"
 #include "base/limits.h"
 #include "base/util.h"
+#include "ingest/audit.h"
 #include "ingest/xact.h"
 #include "json/json.h"
 #include "query/btql_text.h"
@@ -56,6 +58,28 @@ StatusOr<std::optional<std::uint64_t>> VersionField(const bj::object& body) {
   if (v->is_int64() || v->is_uint64())
     return std::optional<std::uint64_t>(v->to_number<std::uint64_t>());
   return InvalidArgument("'version' must be a transaction id");
+}
+
+// `audit_log` (protocol §4.1): true answers with the rows' audit entries instead of the rows
+// (ingest/audit.h). GET fetch passes it as the text "true"/"false".
+StatusOr<bool> AuditLogFlag(const bj::object& args) {
+  const bj::value* v = args.if_contains("audit_log");
+  if (v == nullptr || v->is_null()) return false;
+  if (v->is_bool()) return v->get_bool();
+  if (v->is_string() && (v->get_string() == "true" || v->get_string() == "false")) {
+    return v->get_string() == "true";
+  }
+  return InvalidArgument("'audit_log' must be a boolean");
+}
+
+// A REST feedback item's `source` and `metadata` describe the feedback, not the row: they
+// become the row's audit entry (ingest/audit.h). REST feedback defaults to "api".
+bj::object FeedbackAudit(const bj::object& item) {
+  bj::object audit;
+  const bj::value* source = item.if_contains("source");
+  audit["_audit_source"] = source && !source->is_null() ? *source : bj::value("api");
+  if (const bj::value* m = item.if_contains("metadata")) audit["_audit_metadata"] = *m;
+  return audit;
 }
 
 bj::object ResultBody(const query::QueryResult& r) {
@@ -168,12 +192,20 @@ void App::AddDataRoutes() {
                  if (!fmt.ok() || (fmt->has_value() && **fmt != "json")) {
                    return Error(InvalidArgument("'fmt' must be \"json\""));
                  }
+                 auto audit_log = AuditLogFlag(*body);
+                 if (!audit_log.ok()) return Error(audit_log.status());
+                 if (auto fns =
+                         ProjectFunctionsBtql(*functions_, c.principal.org_id, ast, *audit_log)) {
+                   if (!fns->ok()) return Error(fns->status());
+                   return Json(ResultBody(query::QueryResult{.data = std::move(**fns)}));
+                 }
                  auto parsed = query::ParseQueryAst(ast);
                  if (!parsed.ok()) return Error(parsed.status());
                  auto version = VersionField(*body);
                  if (!version.ok()) return Error(version.status());
                  auto result = deps_.engine.Run(c.principal.org_id, *parsed, *version);
                  if (!result.ok()) return Error(result.status());
+                 if (*audit_log) result->data = ingest::AuditLogRows(result->data);
                  Response r = Json(ResultBody(*result));
                  if (!result->cursor.empty()) r.headers.emplace_back("x-bt-cursor", result->cursor);
                  return r;
@@ -224,8 +256,11 @@ void App::AddDataRoutes() {
     q.cursor = cursor->value_or("");
     auto version = VersionField(args);
     if (!version.ok()) return Error(version.status());
+    auto audit_log = AuditLogFlag(args);
+    if (!audit_log.ok()) return Error(audit_log.status());
     auto result = deps_.engine.Run(c.principal.org_id, q, *version);
     if (!result.ok()) return Error(result.status());
+    if (*audit_log) result->data = ingest::AuditLogRows(result->data);
     bj::object out;
     out["events"] = result->data;
     out["cursor"] = result->cursor.empty() ? bj::value(nullptr) : bj::value(result->cursor);
@@ -275,17 +310,18 @@ void App::AddDataRoutes() {
                    const bj::object& item = f.get_object();
                    auto id = RequireString(item, "id");
                    if (!id.ok()) return Error(id.status());
-                   bj::object merge;
+                   bj::object audit = FeedbackAudit(item);
+                   bj::object merge = audit;
                    merge["id"] = *id;
                    merge["_is_merge"] = true;
-                   for (const char* k : {"scores", "expected", "tags", "metadata"}) {
+                   for (const char* k : {"scores", "expected", "tags"}) {
                      if (const bj::value* v = item.if_contains(k)) merge[k] = *v;
                    }
                    SetRouting(merge, *type, c.params[1]);
                    rows.push_back(std::move(merge));
                    if (const bj::value* text = item.if_contains("comment");
                        text && text->is_string()) {
-                     bj::object comment;
+                     bj::object comment = audit;
                      comment["id"] = NewUuid();
                      comment["created"] = FormatIsoTime(NowMicros());
                      comment["origin"] = bj::object{{"id", *id}};

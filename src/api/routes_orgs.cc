@@ -22,10 +22,38 @@ bj::object OrgJson(const catalog::Org& org, const Request& request) {
 }
 
 bj::object KeyJson(const catalog::ApiKey& key) {
-  return bj::object{
-      {"id", key.id},           {"org_id", key.org_id},       {"name", key.name},
-      {"created", key.created}, {"preview_name", nullptr},    {"user_id", nullptr},
-      {"user_email", nullptr},  {"user_given_name", nullptr}, {"user_family_name", nullptr}};
+  bj::object out{{"id", key.id},
+                 {"org_id", key.org_id},
+                 {"name", key.name},
+                 {"created", key.created},
+                 {"preview_name", nullptr},
+                 {"user_id", nullptr},
+                 {"user_email", nullptr},
+                 {"user_given_name", nullptr},
+                 {"user_family_name", nullptr},
+                 // A user's key acts with the user's role; other keys with theirs (empty: owner).
+                 {"role", key.user_id.empty() ? bj::value(key.role.empty() ? "owner" : key.role)
+                                              : bj::value(nullptr)}};
+  if (!key.user_id.empty()) out["user_id"] = key.user_id;
+  return out;
+}
+
+// A new key acts for its creator: the creator's user, else the creator's role; an explicit
+// `role` (at most the creator's) makes a key with that role and no user.
+StatusOr<control::KeySpec> KeySpecFor(const bj::object& body, const control::Principal& who) {
+  control::KeySpec spec{.org_id = who.org_id, .user_id = who.user_id};
+  if (who.user_id.empty()) spec.role = who.role;
+  ASSIGN_OR_RETURN(auto role, OptString(body, "role"));
+  if (!role) return spec;
+  if (control::ParseRole(*role) == control::Role::kNone) {
+    return InvalidArgument("'role' must be one of owner, admin, editor, viewer");
+  }
+  if (control::ParseRole(*role) > control::ParseRole(who.role)) {
+    return PermissionDenied("a key cannot have a higher role than its creator");
+  }
+  spec.user_id.clear();
+  spec.role = *role;
+  return spec;
 }
 
 StatusOr<std::string> BoundedName(const bj::object& body, std::size_t max) {
@@ -102,7 +130,10 @@ void App::AddOrgRoutes() {
                  if (!body.ok()) return Error(body.status());
                  auto name = BoundedName(*body, limits::api_key_name_bytes_max);
                  if (!name.ok()) return Error(name.status());
-                 auto made = deps_.auth.CreateKey(c.principal.org_id, *name);
+                 auto spec = KeySpecFor(*body, c.principal);
+                 if (!spec.ok()) return Error(spec.status());
+                 spec->name = *name;
+                 auto made = deps_.auth.CreateKey(*spec);
                  if (!made.ok()) return Error(made.status());
                  auto key = OwnKey(deps_.catalog, c.principal.org_id, made->id);
                  if (!key.ok()) return Error(key.status());

@@ -1,10 +1,13 @@
 #include "api/server.h"
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast.hpp>
+#include <boost/beast/ssl.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -17,6 +20,14 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+namespace ssl = asio::ssl;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// Sets the deadline of the next operation on a plain or TLS stream.
+template <class Stream>
+void ExpiresAfter(Stream& stream, std::chrono::seconds timeout) {
+  beast::get_lowest_layer(stream).expires_after(timeout);
+}
 
 // Moves the body out of `msg`: bodies are up to 64 MiB and are never needed twice.
 Request ToRequest(http::request<http::string_body>& msg) {
@@ -39,7 +50,7 @@ http::response<http::string_body> ToMessage(Response& resp, unsigned version, bo
   http::response<http::string_body> res{static_cast<http::status>(resp.status), version};
   res.set(http::field::server, "arbor");
   res.set(http::field::content_type, resp.content_type);
-  for (const auto& [k, v] : resp.headers) res.set(k, v);
+  for (const auto& [k, v] : resp.headers) res.insert(k, v);
   res.keep_alive(keep_alive);
   res.body() = std::move(resp.body);
   res.prepare_payload();
@@ -56,6 +67,7 @@ struct HttpServer::Impl {
   tcp::acceptor acceptor;
   std::vector<std::thread> io_threads;
   std::atomic<int> connections{0};
+  std::optional<ssl::context> tls;  // set: every connection is TLS
 
   std::mutex mu;
   std::condition_variable cv;
@@ -79,7 +91,14 @@ struct HttpServer::Impl {
         socket.close();  // over the connection limit: refuse rather than queue without bound
         continue;
       }
-      asio::co_spawn(io, Session(beast::tcp_stream(std::move(socket))), asio::detached);
+      boost::system::error_code peer_ec;
+      std::string client_ip = socket.remote_endpoint(peer_ec).address().to_string();
+      if (tls) {
+        asio::co_spawn(io, TlsSession(std::move(socket), std::move(client_ip)), asio::detached);
+      } else {
+        asio::co_spawn(io, PlainSession(beast::tcp_stream(std::move(socket)), std::move(client_ip)),
+                       asio::detached);
+      }
     }
   }
 
@@ -116,16 +135,17 @@ struct HttpServer::Impl {
 
   // A chunked response fed by resp.stream until it returns nullopt, the client goes away
   // (a write fails) or the server stops.
-  asio::awaitable<void> Stream(beast::tcp_stream& stream, Response& resp, unsigned version) {
+  template <class AsyncStream>
+  asio::awaitable<void> Stream(AsyncStream& stream, Response& resp, unsigned version) {
     http::response<http::empty_body> head{static_cast<http::status>(resp.status), version};
     head.set(http::field::server, "arbor");
     head.set(http::field::content_type, resp.content_type);
-    for (const auto& [k, v] : resp.headers) head.set(k, v);
+    for (const auto& [k, v] : resp.headers) head.insert(k, v);
     head.keep_alive(false);
     head.chunked(true);
     http::response_serializer<http::empty_body> serializer{head};
     boost::system::error_code ec;
-    stream.expires_after(std::chrono::seconds(limits::http_idle_timeout_s));
+    ExpiresAfter(stream, std::chrono::seconds(limits::http_idle_timeout_s));
     co_await http::async_write_header(stream, serializer,
                                       asio::redirect_error(asio::use_awaitable, ec));
     auto next = std::move(resp.stream);
@@ -143,7 +163,7 @@ struct HttpServer::Impl {
           asio::use_awaitable);
       if (!chunk) break;
       if (!chunk->empty()) {
-        stream.expires_after(std::chrono::seconds(limits::http_idle_timeout_s));
+        ExpiresAfter(stream, std::chrono::seconds(limits::http_idle_timeout_s));
         co_await asio::async_write(stream, http::make_chunk(asio::buffer(*chunk)),
                                    asio::redirect_error(asio::use_awaitable, ec));
       }
@@ -156,17 +176,48 @@ struct HttpServer::Impl {
     }
   }
 
-  asio::awaitable<void> Session(beast::tcp_stream stream) {
+  asio::awaitable<void> PlainSession(beast::tcp_stream stream, std::string client_ip) {
     ++connections;
+    co_await Serve(stream, client_ip);
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    --connections;
+  }
+
+  asio::awaitable<void> TlsSession(tcp::socket socket, std::string client_ip) {
+    ++connections;
+    TlsStream stream(beast::tcp_stream(std::move(socket)), *tls);
+    boost::system::error_code ec;
+    ExpiresAfter(stream, std::chrono::seconds(limits::http_header_timeout_s));
+    co_await stream.async_handshake(ssl::stream_base::server,
+                                    asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) {
+      co_await Serve(stream, client_ip);
+      ExpiresAfter(stream, std::chrono::seconds(limits::http_header_timeout_s));
+      co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    --connections;
+  }
+
+  // Requests of one connection until it closes. Headers must arrive within
+  // http_header_timeout_s (also the keep-alive idle time), then the body within
+  // http_body_timeout_s: a slow client cannot hold a connection open forever.
+  template <class AsyncStream>
+  asio::awaitable<void> Serve(AsyncStream& stream, const std::string& client_ip) {
     beast::flat_buffer buffer;
     for (;;) {
       http::request_parser<http::string_body> parser;
       parser.body_limit(limits::request_body_bytes_max);
       parser.header_limit(limits::http_header_bytes_max);
-      stream.expires_after(std::chrono::seconds(limits::http_idle_timeout_s));
+      ExpiresAfter(stream, std::chrono::seconds(limits::http_header_timeout_s));
       boost::system::error_code ec;
-      co_await http::async_read(stream, buffer, parser,
-                                asio::redirect_error(asio::use_awaitable, ec));
+      co_await http::async_read_header(stream, buffer, parser,
+                                       asio::redirect_error(asio::use_awaitable, ec));
+      if (!ec) {
+        ExpiresAfter(stream, std::chrono::seconds(limits::http_body_timeout_s));
+        co_await http::async_read(stream, buffer, parser,
+                                  asio::redirect_error(asio::use_awaitable, ec));
+      }
       if (ec == http::error::body_limit) {
         Response r = Error(PayloadTooLarge(
             "request body exceeds " + std::to_string(limits::request_body_bytes_max) + " bytes"));
@@ -192,6 +243,8 @@ struct HttpServer::Impl {
         keep_alive = false;
       } else {
         Request req = ToRequest(msg);
+        req.client_ip = client_ip;
+        req.tls = tls.has_value();
         resp = co_await RunHandler(req);
         EndRequest();
       }
@@ -200,13 +253,10 @@ struct HttpServer::Impl {
         break;  // a stream ends its connection
       }
       auto out = ToMessage(resp, msg.version(), keep_alive);
-      stream.expires_after(std::chrono::seconds(limits::http_idle_timeout_s));
+      ExpiresAfter(stream, std::chrono::seconds(limits::http_idle_timeout_s));
       co_await http::async_write(stream, out, asio::redirect_error(asio::use_awaitable, ec));
       if (ec || !keep_alive) break;
     }
-    boost::system::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    --connections;
   }
 };
 
@@ -221,6 +271,15 @@ StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerOptions& opt
                                                         Handler handler) {
   auto impl = std::make_unique<Impl>(options, std::move(handler));
   boost::system::error_code ec;
+  if (!options.tls_cert_file.empty()) {
+    impl->tls.emplace(ssl::context::tls_server);
+    impl->tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                           ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                           ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+    impl->tls->use_certificate_chain_file(options.tls_cert_file, ec);
+    if (!ec) impl->tls->use_private_key_file(options.tls_key_file, ssl::context::pem, ec);
+    if (ec) return InvalidArgument("cannot load the TLS certificate or key: " + ec.message());
+  }
   auto address = asio::ip::make_address(options.host, ec);
   if (ec) return InvalidArgument("bad listen address " + options.host);
   tcp::endpoint endpoint(address, static_cast<unsigned short>(options.port));

@@ -20,6 +20,9 @@ struct ServerOptions {
   int port = 8000;
   int io_threads = 2;
   int worker_threads = 32;
+  // PEM files; both set: the listener speaks HTTPS only (TLS 1.2+). Empty: plain HTTP.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 using Handler = std::function<Response(const Request&)>;

@@ -27,6 +27,8 @@ const char* StatusCodeName(StatusCode code) {
       return "resource_exhausted";
     case StatusCode::kUnavailable:
       return "unavailable";
+    case StatusCode::kDeadlineExceeded:
+      return "deadline_exceeded";
     case StatusCode::kDataLoss:
       return "data_loss";
     case StatusCode::kInternal:

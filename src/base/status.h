@@ -21,6 +21,7 @@ enum class StatusCode {
   kPayloadTooLarge,     // a named size limit was hit: 413
   kResourceExhausted,   // a rate or queue limit: 429
   kUnavailable,         // shutting down, try again: 503
+  kDeadlineExceeded,    // a query or request ran past its time limit: 504
   kDataLoss,            // corruption detected on disk
   kInternal,            // a bug or an I/O failure: 500
 };
@@ -65,6 +66,9 @@ inline Status ResourceExhausted(std::string m) {
   return {StatusCode::kResourceExhausted, std::move(m)};
 }
 inline Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
+inline Status DeadlineExceeded(std::string m) {
+  return {StatusCode::kDeadlineExceeded, std::move(m)};
+}
 inline Status DataLoss(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 

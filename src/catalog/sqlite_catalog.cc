@@ -4,8 +4,13 @@
 
 #include "base/util.h"
 #include "catalog/catalog.h"
+#include "catalog/migrations.h"
+#include "catalog/sqlite_access.h"
+#include "catalog/sqlite_audit.h"
 #include "catalog/sqlite_control.h"
+#include "catalog/sqlite_retention.h"
 #include "catalog/sqlite_stmt.h"
+#include "catalog/sqlite_users.h"
 #include "json/json.h"
 
 namespace arbor::catalog {
@@ -24,22 +29,6 @@ const char* ObjectKindName(ObjectKind kind) {
 
 namespace {
 
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS orgs (
-  id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, created TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS api_keys (
-  id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES orgs(id), name TEXT NOT NULL,
-  key_hash TEXT NOT NULL UNIQUE, created TEXT NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS objects (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, org_id TEXT NOT NULL,
-  kind TEXT NOT NULL, project_id TEXT NOT NULL, name TEXT NOT NULL, created TEXT NOT NULL,
-  deleted INTEGER NOT NULL DEFAULT 0, data TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS objects_by_name ON objects(org_id, kind, project_id, name);
-)sql";
-
-constexpr int kSchemaVersion = 1;
-
 class SqliteCatalog final : public Catalog {
  public:
   explicit SqliteCatalog(sqlite3* db) : db_(db) {}
@@ -49,17 +38,7 @@ class SqliteCatalog final : public Catalog {
     RETURN_IF_ERROR(
         Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
              "PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;"));
-    RETURN_IF_ERROR(Exec(kSchema));
-    RETURN_IF_ERROR(Exec(sqlite_control::kSchema));
-    Stmt s(db_, "SELECT version FROM schema_version");
-    if (s.Step() == SQLITE_ROW) {
-      if (s.Int(0) != kSchemaVersion) {
-        return FailedPrecondition("catalog schema version " + std::to_string(s.Int(0)) +
-                                  " is newer than this binary supports");
-      }
-      return Status::Ok();
-    }
-    return Exec("INSERT INTO schema_version VALUES (" + std::to_string(kSchemaVersion) + ")");
+    return Migrate(db_, CatalogMigrations());
   }
 
   StatusOr<Org> CreateOrg(const std::string& name) override {
@@ -102,9 +81,11 @@ class SqliteCatalog final : public Catalog {
 
   Status CreateApiKey(const ApiKey& key) override {
     std::lock_guard<std::mutex> lock(mu_);
-    Stmt s(db_, "INSERT INTO api_keys (id, org_id, name, key_hash, created) VALUES (?,?,?,?,?)");
+    Stmt s(db_,
+           "INSERT INTO api_keys (id, org_id, name, key_hash, created, user_id, role) "
+           "VALUES (?,?,?,?,?,NULLIF(?,''),NULLIF(?,''))");
     s.Bind(1, key.id).Bind(2, key.org_id).Bind(3, key.name).Bind(4, key.key_hash);
-    s.Bind(5, key.created);
+    s.Bind(5, key.created).Bind(6, key.user_id).Bind(7, key.role);
     if (s.Step() != SQLITE_DONE) return Error("create api key");
     return Status::Ok();
   }
@@ -112,7 +93,7 @@ class SqliteCatalog final : public Catalog {
   StatusOr<ApiKey> FindApiKeyByHash(const std::string& key_hash) override {
     std::lock_guard<std::mutex> lock(mu_);
     Stmt s(db_,
-           "SELECT id, org_id, name, key_hash, created, revoked FROM api_keys "
+           "SELECT id, org_id, name, key_hash, created, revoked, user_id, role FROM api_keys "
            "WHERE key_hash = ?");
     s.Bind(1, key_hash);
     if (s.Step() != SQLITE_ROW) return NotFound("no such API key");
@@ -122,7 +103,7 @@ class SqliteCatalog final : public Catalog {
   StatusOr<std::vector<ApiKey>> ListApiKeys() override {
     std::lock_guard<std::mutex> lock(mu_);
     Stmt s(db_,
-           "SELECT id, org_id, name, key_hash, created, revoked FROM api_keys "
+           "SELECT id, org_id, name, key_hash, created, revoked, user_id, role FROM api_keys "
            "ORDER BY created");
     std::vector<ApiKey> out;
     while (s.Step() == SQLITE_ROW) out.push_back(KeyFrom(s));
@@ -234,6 +215,11 @@ class SqliteCatalog final : public Catalog {
     std::lock_guard<std::mutex> lock(mu_);
     return sqlite_control::ListFunctions(db_, org_id, "", filter);
   }
+  StatusOr<std::vector<FunctionRecord>> ListFunctionVersions(const std::string& org_id,
+                                                             const std::string& id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_control::ListFunctionVersions(db_, org_id, id);
+  }
   Status DeleteFunction(const std::string& org_id, const std::string& id) override {
     std::lock_guard<std::mutex> lock(mu_);
     return sqlite_control::DeleteFunction(db_, org_id, id);
@@ -264,6 +250,124 @@ class SqliteCatalog final : public Catalog {
   Status RewrapAiSecrets(const std::vector<std::pair<std::string, std::string>>& keys) override {
     std::lock_guard<std::mutex> lock(mu_);
     return sqlite_control::RewrapAiSecrets(db_, keys);
+  }
+
+  // Users, org membership and sessions: statements in sqlite_users.cc.
+  Status CreateUser(const User& user) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_users::CreateUser(db_, user);
+  }
+  StatusOr<User> GetUser(const std::string& id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_users::FindUser(db_, "id", id);
+  }
+  StatusOr<User> FindUserByEmail(const std::string& email) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_users::FindUser(db_, "email", email);
+  }
+  StatusOr<std::vector<User>> ListOrgUsers(const std::string& org_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_users::ListOrgUsers(db_, org_id);
+  }
+  Status UpdateUser(const User& user) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_users::UpdateUser(db_, user);
+  }
+  Status AddOrgMember(const std::string& org_id, const std::string& user_id,
+                      const std::string& role) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_users::AddOrgMember(db_, org_id, user_id, role);
+  }
+  Status SetOrgMemberRole(const std::string& org_id, const std::string& user_id,
+                          const std::string& role) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_users::SetOrgMemberRole(db_, org_id, user_id, role);
+  }
+  Status RemoveOrgMember(const std::string& org_id, const std::string& user_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_users::RemoveOrgMember(db_, org_id, user_id);
+  }
+  StatusOr<std::vector<OrgMember>> ListOrgMembers(const std::string& org_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_users::ListMembers(db_, "org_id", org_id);
+  }
+  StatusOr<std::vector<OrgMember>> ListUserOrgs(const std::string& user_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_users::ListMembers(db_, "user_id", user_id);
+  }
+  Status CreateSession(const Session& session) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_users::CreateSession(db_, session);
+  }
+  StatusOr<Session> FindSession(const std::string& token_hash) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_users::FindSession(db_, token_hash);
+  }
+  Status TouchSession(const std::string& token_hash, std::int64_t last_seen_us) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_users::TouchSession(db_, token_hash, last_seen_us);
+  }
+  Status DeleteSession(const std::string& token_hash) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_users::DeleteSession(db_, token_hash);
+  }
+  Status DeleteUserSessions(const std::string& user_id, std::int64_t now_us) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_users::DeleteUserSessions(db_, user_id, now_us);
+  }
+
+  // Audit log: statements in sqlite_audit.cc.
+  StatusOr<AuditEvent> AppendAuditEvent(const AuditEvent& event) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_audit::Append(db_, event);
+  }
+  StatusOr<std::vector<AuditEvent>> ListAuditEvents(const std::string& org_id,
+                                                    const AuditQuery& query) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_audit::List(db_, org_id, query);
+  }
+
+  Status CreateAccessObject(const AccessObject& object) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_access::CreateAccessObject(db_, object);
+  }
+  Status UpdateAccessObject(const AccessObject& object) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_access::UpdateAccessObject(db_, object);
+  }
+  StatusOr<std::vector<AccessObject>> ListAccessObjects(const std::string& org_id,
+                                                        const std::string& kind,
+                                                        const std::string& id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_access::ListAccessObjects(db_, org_id, kind, id);
+  }
+  Status DeleteAccessObject(const std::string& org_id, const std::string& kind,
+                            const std::string& id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_access::DeleteAccessObject(db_, org_id, kind, id);
+  }
+  Status CreateAcl(const AclRecord& acl) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_access::CreateAcl(db_, acl);
+  }
+  StatusOr<std::vector<AclRecord>> ListAcls(const std::string& org_id,
+                                            const AclFilter& filter) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_access::ListAcls(db_, org_id, filter);
+  }
+  Status DeleteAcl(const std::string& org_id, const std::string& id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_access::DeleteAcl(db_, org_id, id);
+  }
+
+  // Retention policies: statements in sqlite_retention.cc.
+  Status SetRetentionPolicy(const RetentionPolicy& policy) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_retention::SetRetentionPolicy(db_, policy);
+  }
+  StatusOr<std::vector<RetentionPolicy>> ListRetentionPolicies(const std::string& org_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sqlite_retention::ListRetentionPolicies(db_, org_id);
   }
 
  private:
@@ -301,7 +405,9 @@ class SqliteCatalog final : public Catalog {
                   .name = s.Text(2),
                   .key_hash = s.Text(3),
                   .created = s.Text(4),
-                  .revoked = s.Int(5) != 0};
+                  .revoked = s.Int(5) != 0,
+                  .user_id = s.Text(6),
+                  .role = s.Text(7)};
   }
 
   static CatalogObject ObjectFrom(Stmt& s, ObjectKind kind) {

@@ -196,6 +196,33 @@ StatusOr<std::vector<FunctionRecord>> ListFunctions(sqlite3* db, const std::stri
   return out;
 }
 
+StatusOr<std::vector<FunctionRecord>> ListFunctionVersions(sqlite3* db, const std::string& org_id,
+                                                           const std::string& id) {
+  Stmt s(db,
+         "SELECT f.seq, f.project_id, f.kind, f.created, v.xact_id, v.slug, v.data "
+         "FROM functions f JOIN function_versions v ON v.function_id = f.id "
+         "WHERE f.org_id = ? AND f.id = ? AND f.deleted = 0 ORDER BY v.xact_id DESC");
+  if (!s.valid()) return SqlError(db, "prepare list function versions");
+  s.Bind(1, org_id).Bind(2, id);
+  std::vector<FunctionRecord> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    FunctionRecord r{.id = id, .org_id = org_id};
+    r.seq = s.Int(0);
+    r.project_id = s.Text(1);
+    r.kind = s.Text(2);
+    r.created = s.Text(3);
+    r.xact_id = static_cast<std::uint64_t>(s.Int(4));
+    r.slug = s.Text(5);
+    boost::json::value data = ParseOr(s.Text(6), boost::json::object());
+    if (data.is_object()) r.data = std::move(data.get_object());
+    out.push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE) return SqlError(db, "list function versions");
+  if (out.empty()) return NotFound("function " + id + " not found");
+  return out;
+}
+
 Status DeleteFunction(sqlite3* db, const std::string& org_id, const std::string& id) {
   Stmt s(db, "UPDATE functions SET deleted = 1 WHERE id = ? AND org_id = ? AND deleted = 0");
   s.Bind(1, id).Bind(2, org_id);

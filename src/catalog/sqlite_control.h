@@ -26,6 +26,8 @@ StatusOr<FunctionRecord> AddFunctionVersion(sqlite3* db, FunctionRecord record,
 StatusOr<std::vector<FunctionRecord>> ListFunctions(sqlite3* db, const std::string& org_id,
                                                     const std::string& id,
                                                     const FunctionFilter& filter);
+StatusOr<std::vector<FunctionRecord>> ListFunctionVersions(sqlite3* db, const std::string& org_id,
+                                                           const std::string& id);
 Status DeleteFunction(sqlite3* db, const std::string& org_id, const std::string& id);
 
 Status CreateAiSecret(sqlite3* db, const AiSecretRecord& secret);

@@ -1,5 +1,8 @@
 #include "control/auth.h"
 
+#include <algorithm>
+#include <optional>
+
 #include "base/util.h"
 
 namespace arbor::control {
@@ -7,21 +10,44 @@ namespace arbor::control {
 inline constexpr std::size_t api_key_secret_bytes = 24;
 inline constexpr std::size_t api_key_length_max = 512;
 
+namespace {
+
+// A user's key acts with the user's current role in the org, read on every use so role
+// changes and removals apply at once; Unauthenticated once the user is no longer a member.
+Status ApplyMemberRole(catalog::Catalog& catalog, Principal& p) {
+  if (p.user_id.empty()) return Status::Ok();
+  ASSIGN_OR_RETURN(auto members, catalog.ListOrgMembers(p.org_id));
+  auto it = std::find_if(members.begin(), members.end(),
+                         [&](const catalog::OrgMember& m) { return m.user_id == p.user_id; });
+  if (it == members.end()) return Unauthenticated("invalid API key");
+  p.role = it->role;
+  return Status::Ok();
+}
+
+}  // namespace
+
 StatusOr<Principal> Auth::Authenticate(std::string_view secret) {
   if (secret.empty()) return Unauthenticated("missing API key: send 'Authorization: Bearer <key>'");
   if (secret.size() > api_key_length_max) return Unauthenticated("invalid API key");
   std::string hash = Sha256Hex(secret);
+  std::optional<Principal> cached;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = cache_.find(hash);
-    if (it != cache_.end()) return it->second;
+    if (it != cache_.end()) cached = it->second;
+  }
+  if (cached) {
+    RETURN_IF_ERROR(ApplyMemberRole(catalog_, *cached));
+    return *cached;
   }
   auto key = catalog_.FindApiKeyByHash(hash);
   if (!key.ok() || key->revoked || !ConstantTimeEquals(key->key_hash, hash)) {
     return Unauthenticated("invalid API key");
   }
   ASSIGN_OR_RETURN(catalog::Org org, catalog_.GetOrg(key->org_id));
-  Principal p{.org_id = org.id, .org_name = org.name, .key_id = key->id};
+  Principal p{.org_id = org.id, .org_name = org.name, .key_id = key->id, .user_id = key->user_id};
+  if (!key->role.empty()) p.role = key->role;
+  RETURN_IF_ERROR(ApplyMemberRole(catalog_, p));
   std::lock_guard<std::mutex> lock(mu_);
   cache_[hash] = p;
   return p;
@@ -29,13 +55,20 @@ StatusOr<Principal> Auth::Authenticate(std::string_view secret) {
 
 StatusOr<CreatedKey> Auth::CreateKey(const std::string& org_id, const std::string& name,
                                      std::string secret) {
+  return CreateKey(KeySpec{.org_id = org_id, .name = name, .secret = std::move(secret)});
+}
+
+StatusOr<CreatedKey> Auth::CreateKey(const KeySpec& spec) {
+  std::string secret = spec.secret;
   if (secret.empty()) secret = "arb_" + HexEncode(RandomBytes(api_key_secret_bytes));
   if (secret.size() > api_key_length_max) return InvalidArgument("API key is too long");
   catalog::ApiKey key{.id = NewUuid(),
-                      .org_id = org_id,
-                      .name = name,
+                      .org_id = spec.org_id,
+                      .name = spec.name,
                       .key_hash = Sha256Hex(secret),
-                      .created = FormatIsoTime(NowMicros())};
+                      .created = FormatIsoTime(NowMicros()),
+                      .user_id = spec.user_id,
+                      .role = spec.role};
   RETURN_IF_ERROR(catalog_.CreateApiKey(key));
   return CreatedKey{.id = key.id, .secret = secret};
 }
@@ -49,6 +82,11 @@ Status Auth::RevokeKey(const std::string& org_id, const std::string& key_id) {
   std::lock_guard<std::mutex> lock(mu_);
   std::erase_if(cache_, [&](const auto& entry) { return entry.second.key_id == key_id; });
   return Status::Ok();
+}
+
+void Auth::ForgetOrg(const std::string& org_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::erase_if(cache_, [&](const auto& entry) { return entry.second.org_id == org_id; });
 }
 
 Status Auth::RenameOrg(const std::string& org_id, const std::string& name) {

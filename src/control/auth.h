@@ -16,6 +16,18 @@ struct Principal {
   std::string org_id;
   std::string org_name;
   std::string key_id;
+  std::string user_id;         // set for session sign-ins; keys owned by a user carry it too
+  std::string role = "owner";  // "owner"|"admin"|"editor"|"viewer" (keys before roles: owner)
+};
+
+// A key to make. A user's key acts with the user's current org role; a service token (no user)
+// with `role`; neither set: an owner key, as every key made before roles existed.
+struct KeySpec {
+  std::string org_id;
+  std::string name;
+  std::string user_id;
+  std::string role;
+  std::string secret;  // empty: a random one
 };
 
 struct CreatedKey {
@@ -33,6 +45,9 @@ class Auth {
   // Creates a key for the org. With `secret` empty a random one is generated.
   StatusOr<CreatedKey> CreateKey(const std::string& org_id, const std::string& name,
                                  std::string secret = "");
+  StatusOr<CreatedKey> CreateKey(const KeySpec& spec);
+  // Drops the org's cached principals, so role and membership changes apply at once.
+  void ForgetOrg(const std::string& org_id);
 
   // Revokes a key of `org_id` at once, cached or not. NotFound for another org's key.
   Status RevokeKey(const std::string& org_id, const std::string& key_id);

@@ -237,6 +237,18 @@ StatusOr<std::vector<FunctionRecord>> Functions::List(const std::string& org_id,
   return catalog_.ListFunctions(org_id, filter);
 }
 
+StatusOr<std::vector<FunctionRecord>> Functions::Versions(const std::string& org_id,
+                                                          const std::string& kind,
+                                                          const std::string& id) {
+  auto found = catalog_.ListFunctionVersions(org_id, id);
+  if (!found.ok() && found.status().code() != StatusCode::kNotFound) return found.status();
+  // /v1/prompt must not reveal that a function of another kind has this id.
+  if (!found.ok() || (kind == kPromptKind && found->front().kind != kPromptKind)) {
+    return NotFound(kind + " " + id + " not found");
+  }
+  return found;
+}
+
 StatusOr<FunctionRecord> Functions::Delete(const std::string& org_id, const std::string& kind,
                                            const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -56,6 +56,9 @@ class Functions {
                                              FunctionFilter filter);
   StatusOr<FunctionRecord> Delete(const std::string& org_id, const std::string& kind,
                                   const std::string& id);
+  // Every version of one live function (for kPromptKind: of one prompt), newest first.
+  StatusOr<std::vector<FunctionRecord>> Versions(const std::string& org_id, const std::string& kind,
+                                                 const std::string& id);
 
  private:
   StatusOr<std::optional<FunctionRecord>> FindBySlug(const std::string& org_id,

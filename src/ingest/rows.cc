@@ -62,6 +62,12 @@ Status CheckReservedTypes(const bj::object& row, std::size_t index) {
   RETURN_IF_ERROR(ExpectType(row, "origin", bj::kind::object, "an object", index));
   RETURN_IF_ERROR(ExpectType(row, "_audit_source", bj::kind::string, "a string", index));
   RETURN_IF_ERROR(ExpectType(row, "_audit_metadata", bj::kind::object, "an object", index));
+  if (const bj::value* src = row.if_contains("_audit_source"); src && src->is_string()) {
+    std::string_view s = src->get_string();
+    if (s != "app" && s != "api" && s != "external") {
+      return RowError(index, "'_audit_source' must be \"app\", \"api\" or \"external\"");
+    }
+  }
   RETURN_IF_ERROR(ExpectStringArray(row, "span_parents", index));
   RETURN_IF_ERROR(ExpectStringArray(row, "tags", index));
   RETURN_IF_ERROR(ExpectNumberMap(row, "scores", index));
@@ -170,10 +176,17 @@ StatusOr<IncomingRow> ParseRow(bj::value value, std::size_t index) {
   out.is_merge = merge && merge->is_bool() && merge->get_bool();
   const bj::value* del = row.if_contains("_object_delete");
   out.is_delete = del && del->is_bool() && del->get_bool();
+  if (const bj::value* src = row.if_contains("_audit_source"); src && src->is_string()) {
+    const bj::value* meta = row.if_contains("_audit_metadata");
+    out.audit = AuditInfo{.source = std::string(src->get_string()),
+                          .metadata = meta ? *meta : bj::value(nullptr)};
+  }
   out.fields = std::move(row);
-  // Control flags say how to apply the row; audit fields are provenance, not user data.
-  for (const char* k : {"_is_merge", "_object_delete", "_merge_paths", "_audit_source",
-                        "_audit_metadata", "_array_delete", "_xact_id", "_parent_id"}) {
+  // Control flags say how to apply the row; audit fields are provenance, not user data, and
+  // the audit trail (`audit_data`) is the server's (ingest/audit.h).
+  for (const char* k :
+       {"_is_merge", "_object_delete", "_merge_paths", "_audit_source", "_audit_metadata",
+        "_array_delete", "_xact_id", "_parent_id", "audit_data"}) {
     out.fields.erase(k);
   }
   out.fields["id"] = out.id;

@@ -3,10 +3,12 @@
 #pragma once
 
 #include <boost/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
+#include "ingest/audit.h"
 #include "json/json.h"
 
 namespace arbor::ingest {
@@ -29,6 +31,7 @@ struct IncomingRow {
   bool is_merge = false;
   bool is_delete = false;
   json::MergePaths merge_paths;
+  std::optional<AuditInfo> audit;  // set when the row carries `_audit_source`
 };
 
 // Validates one row; `index` names it in errors. Nothing is written by validation.

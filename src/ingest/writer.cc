@@ -4,6 +4,7 @@
 #include <map>
 #include <thread>
 
+#include "base/metrics.h"
 #include "base/util.h"
 
 namespace arbor::ingest {
@@ -61,6 +62,7 @@ storage::RowPtr Writer::Resolve(IncomingRow& in, const storage::RowPtr& old, std
                                                        : bj::value(FormatIsoTime(NowMicros()));
     }
   }
+  UpdateAuditTrail(row, old.get(), in, xact);
   if (in.object.type == ObjectType::kDataset) FillDatasetSpanIds(row, in.id);
   // Rows name their project (and logs their org), as the REST event schemas require.
   if (!project_id.empty()) row["project_id"] = project_id;
@@ -126,13 +128,27 @@ StatusOr<std::uint64_t> Writer::Write(const std::string& org_id, std::vector<Inc
     store_.Apply(writes, xact);
   }
   // Serialized outside the lock, so requests encode their records in parallel.
-  wal_->Fill(slot, EncodeRecord(xact, writes));
+  std::string record = EncodeRecord(xact, writes);
+  const std::size_t record_bytes = record.size();
+  wal_->Fill(slot, std::move(record));
   Status durable = wal_->WaitDurable(xact);
   if (!durable.ok()) {
     failed_ = true;
     return Internal("write was not made durable: " + durable.message());
   }
+  CountIngest(writes.size(), record_bytes, xact);
   return xact;
+}
+
+// Ingest counters for /metrics, and the indexing-lag clock (base/metrics.h).
+void Writer::CountIngest(std::size_t rows, std::size_t bytes, std::uint64_t xact) {
+  static metrics::Counter& rows_total =
+      metrics::Global().GetCounter("arbor_ingest_rows_total", "Rows written (acknowledged).");
+  static metrics::Counter& bytes_total = metrics::Global().GetCounter(
+      "arbor_ingest_bytes_total", "Bytes of WAL records written for acknowledged rows.");
+  rows_total.Add(rows);
+  bytes_total.Add(bytes);
+  metrics::IndexingLag().NoteWrite(xact, NowMicros());
 }
 
 Status Writer::WaitForMemtableRoom() const {

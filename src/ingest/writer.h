@@ -55,6 +55,7 @@ class Writer {
                           const std::string& org_id, const std::string& project_id) const;
 
   Status WaitForMemtableRoom() const;
+  static void CountIngest(std::size_t rows, std::size_t bytes, std::uint64_t xact);
   static std::string EncodeRecord(std::uint64_t xact, const std::vector<storage::RowWrite>& writes);
 
   catalog::Catalog& catalog_;

@@ -43,6 +43,47 @@ StatusOr<std::vector<storage::VisibleRow>> Engine::AllRows(const std::string& or
                       [](const bj::object& r) { return !IsComment(r); });
 }
 
+// Sorted spans: every matching row is ranked on its sort key (evaluated once), only the
+// requested page is ordered (partial sort) and presented; rows off the page are never copied.
+StatusOr<QueryResult> Engine::RunSorted(const std::string& org_id, const Query& q,
+                                        const Cursor& start) {
+  struct Ranked {
+    SortKey key;
+    std::size_t ordinal = 0;  // selection order, for a stable result
+    storage::RowPtr row;
+    const CommentIndex* comments = nullptr;
+  };
+  const bool presented_keys = SortNeedsPresented(q);
+  std::vector<std::unique_ptr<CommentIndex>> comment_indexes;
+  std::vector<Ranked> ranked;
+  for (const std::string& id : q.object_ids) {
+    const storage::ObjectRows* rows = store_.Find(ingest::ObjectKey(org_id, {q.source, id}));
+    if (rows == nullptr) continue;
+    ASSIGN_OR_RETURN(CommentIndex comments, IndexComments(*rows, start.snapshot));
+    comment_indexes.push_back(std::make_unique<CommentIndex>(std::move(comments)));
+    const CommentIndex* index = comment_indexes.back().get();
+    ASSIGN_OR_RETURN(auto selected, Select(*rows, q, start.snapshot, 0, SIZE_MAX));
+    for (auto& v : selected) {
+      SortKey key =
+          presented_keys ? SortKeyOf(q, Present(*v.row, Query{}, *index)) : SortKeyOf(q, *v.row);
+      ranked.push_back({std::move(key), ranked.size(), std::move(v.row), index});
+    }
+  }
+  std::size_t begin = std::min<std::size_t>(ranked.size(), start.position);
+  std::size_t end = std::min<std::size_t>(ranked.size(), start.position + q.limit);
+  std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(end), ranked.end(),
+                    [&q](const Ranked& a, const Ranked& b) {
+                      int c = CompareSortKeys(q, a.key, b.key);
+                      return c != 0 ? c < 0 : a.ordinal < b.ordinal;
+                    });
+  QueryResult result;
+  for (std::size_t i = begin; i < end; ++i) {
+    result.data.push_back(Present(*ranked[i].row, q, *ranked[i].comments));
+  }
+  if (end < ranked.size()) result.cursor = EncodeCursor({start.snapshot, 0, end});
+  return result;
+}
+
 StatusOr<QueryResult> Engine::Run(const std::string& org_id, const Query& q,
                                   std::optional<std::uint64_t> version) {
   for (const std::string& id : q.object_ids) RETURN_IF_ERROR(CheckObject(org_id, {q.source, id}));
@@ -60,27 +101,7 @@ StatusOr<QueryResult> Engine::Run(const std::string& org_id, const Query& q,
   }
   if (q.shape != Shape::kSpans) return RunTraces(org_id, q, start.snapshot, start.position);
   QueryResult result;
-  if (!q.sort.empty()) {
-    std::vector<bj::object> all;
-    for (const std::string& id : q.object_ids) {
-      const storage::ObjectRows* rows = store_.Find(ingest::ObjectKey(org_id, {q.source, id}));
-      if (rows == nullptr) continue;
-      ASSIGN_OR_RETURN(CommentIndex comments, IndexComments(*rows, start.snapshot));
-      ASSIGN_OR_RETURN(auto selected, Select(*rows, q, start.snapshot, 0, SIZE_MAX));
-      for (auto& v : selected) {
-        all.push_back(Present(*v.row, Query{}, comments));
-      }
-    }
-    std::stable_sort(all.begin(), all.end(),
-                     [&](const bj::object& a, const bj::object& b) { return SortLess(q, a, b); });
-    std::size_t end = std::min<std::size_t>(all.size(), start.position + q.limit);
-    for (std::size_t i = start.position; i < end; ++i) {
-      result.data.push_back(q.select.empty() ? bj::value(std::move(all[i]))
-                                             : bj::value(Present(all[i], q, {})));
-    }
-    if (end < all.size()) result.cursor = EncodeCursor({start.snapshot, 0, end});
-    return result;
-  }
+  if (!q.sort.empty()) return RunSorted(org_id, q, start);
   Cursor at = start;
   for (; at.object_index < q.object_ids.size(); ++at.object_index, at.position = 0) {
     const storage::ObjectRows* rows =

@@ -25,6 +25,8 @@ struct ComparisonOptions {
   std::optional<std::string> base_experiment_id;
 };
 
+struct Cursor;  // query/scan.h
+
 class Engine {
  public:
   Engine(catalog::Catalog& catalog, const storage::RowStore& store, const ingest::Writer& writer)
@@ -50,6 +52,8 @@ class Engine {
   // A filter with any_span(): resolves each one to the traces where it holds, then runs.
   StatusOr<QueryResult> RunWithAnySpan(const std::string& org_id, const Query& q,
                                        std::optional<std::uint64_t> version);
+  // Spans with a sort: ranks every match, presents one page. `start` is the decoded cursor.
+  StatusOr<QueryResult> RunSorted(const std::string& org_id, const Query& q, const Cursor& start);
   // dimensions/measures: groups the matching rows and pages over the groups.
   StatusOr<QueryResult> RunAggregate(const std::string& org_id, const Query& q,
                                      std::uint64_t snapshot, std::uint64_t offset);

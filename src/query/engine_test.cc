@@ -209,6 +209,42 @@ TEST_F(EngineTest, SortWithCursor) {
   EXPECT_TRUE(p2.cursor.empty());
 }
 
+TEST_F(EngineTest, SortOrdersTimestampsAsTimesAndTiesKeepWriteOrder) {
+  // As strings "...00.5Z" < "...00Z"; as times it is half a second later.
+  Write(env_.exp, R"([{"id":"late","t":"2026-01-01T00:00:00.5Z","g":1},
+                      {"id":"early","t":"2026-01-01T00:00:00Z","g":1},
+                      {"id":"zone","t":"2026-01-01T01:00:00.250+01:00","g":1},
+                      {"id":"text","t":"not a time","g":1},
+                      {"id":"tie1","g":0},{"id":"tie2","g":0},{"id":"tie3","g":0}])");
+  auto ids = [&](const std::string& sort, std::string cursor = "") {
+    Query q = Q(R"(,"sort":)" + sort + R"(,"limit":3)");
+    q.cursor = std::move(cursor);
+    auto r = env_.engine->Run(env_.org, q, std::nullopt).value();
+    std::string out;
+    for (const auto& row : r.data) out += std::string(row.as_object().at("id").as_string()) + " ";
+    return std::make_pair(out, r.cursor);
+  };
+  const std::string by_t = R"([{"expr":{"op":"ident","name":["t"]}}])";
+  // null (rows without t) first, then timestamps by time, then other strings.
+  auto [p1, c1] = ids(by_t);
+  EXPECT_EQ(p1, "tie1 tie2 tie3 ");
+  auto [p2, c2] = ids(by_t, c1);
+  EXPECT_EQ(p2, "early zone late ");
+  auto [p3, c3] = ids(by_t, c2);
+  EXPECT_EQ(p3, "text ");
+  EXPECT_TRUE(c3.empty());
+  // Descending on g, ties in first-write order across pages.
+  const std::string by_g_desc = R"([{"expr":{"op":"ident","name":["g"]},"dir":"desc"}])";
+  auto [d1, e1] = ids(by_g_desc);
+  EXPECT_EQ(d1, "late early zone ");
+  auto [d2, e2] = ids(by_g_desc, e1);
+  EXPECT_EQ(d2, "text tie1 tie2 ");
+  // A key read from what presentation adds (is_root) still sorts.
+  auto [r1, f1] = ids(R"([{"expr":{"op":"ident","name":["is_root"]}}])");
+  EXPECT_EQ(r1, "late early zone ");
+  EXPECT_FALSE(f1.empty());
+}
+
 TEST_F(EngineTest, UnknownObjectAndBadCursor) {
   Query q = Q();
   q.object_ids = {NewUuid()};

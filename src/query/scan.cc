@@ -5,6 +5,7 @@
 
 #include "base/tokenize.h"
 #include "json/json.h"
+#include "query/functions.h"
 
 namespace arbor::query {
 
@@ -145,12 +146,52 @@ StatusOr<std::vector<storage::VisibleRow>> Select(const storage::ObjectRows& row
   return rows.ScanIf(snapshot, after_seq, limit, keep, RequiredTokens(q.filter));
 }
 
-bool SortLess(const Query& q, const bj::object& a, const bj::object& b) {
-  for (const SortItem& s : q.sort) {
-    int c = json::Compare(Evaluate(s.expr, a), Evaluate(s.expr, b));
-    if (c != 0) return s.descending ? c > 0 : c < 0;
+namespace {
+
+// json::Compare's total order, except that two timestamps compare as times and timestamps
+// come before other strings (keeping the order total, which std::sort requires).
+int OrderValues(const bj::value& a, const bj::value& b) {
+  if (a.is_string() && b.is_string()) {
+    auto ta = ParseTimestampMicros(a.get_string());
+    auto tb = ParseTimestampMicros(b.get_string());
+    if (ta && tb) return *ta < *tb ? -1 : (*ta > *tb ? 1 : 0);
+    if (ta || tb) return ta ? -1 : 1;
   }
-  return false;
+  return json::Compare(a, b);
+}
+
+bool ReadsPresentedField(const Expr& e) {
+  if (e.op == ExprOp::kIdent && !e.path.empty() &&
+      (e.path[0] == "is_root" || e.path[0] == "comments")) {
+    return true;
+  }
+  return std::any_of(e.children.begin(), e.children.end(), ReadsPresentedField);
+}
+
+}  // namespace
+
+SortKey SortKeyOf(const Query& q, const bj::object& row) {
+  SortKey key;
+  key.reserve(q.sort.size());
+  for (const SortItem& s : q.sort) key.push_back(Evaluate(s.expr, row));
+  return key;
+}
+
+int CompareSortKeys(const Query& q, const SortKey& a, const SortKey& b) {
+  for (std::size_t i = 0; i < q.sort.size(); ++i) {
+    int c = OrderValues(a[i], b[i]);
+    if (c != 0) return q.sort[i].descending ? -c : c;
+  }
+  return 0;
+}
+
+bool SortNeedsPresented(const Query& q) {
+  return std::any_of(q.sort.begin(), q.sort.end(),
+                     [](const SortItem& s) { return ReadsPresentedField(s.expr); });
+}
+
+bool SortLess(const Query& q, const bj::object& a, const bj::object& b) {
+  return CompareSortKeys(q, SortKeyOf(q, a), SortKeyOf(q, b)) < 0;
 }
 
 }  // namespace arbor::query

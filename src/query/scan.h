@@ -37,6 +37,17 @@ StatusOr<std::vector<storage::VisibleRow>> Select(const storage::ObjectRows& row
                                                   std::uint64_t snapshot, std::uint64_t after_seq,
                                                   std::size_t limit);
 
+// The query's sort expressions evaluated once per row, so sorting n rows costs n evaluations
+// rather than n log n.
+using SortKey = std::vector<boost::json::value>;
+SortKey SortKeyOf(const Query& q, const boost::json::object& row);
+// Negative, zero or positive as `a` sorts before, with or after `b` (descending items
+// reversed). Total: timestamps order as times, before any other string.
+int CompareSortKeys(const Query& q, const SortKey& a, const SortKey& b);
+// True when a sort expression reads what Present() adds (is_root, comments), so keys must be
+// taken from the presented row.
+bool SortNeedsPresented(const Query& q);
+
 bool SortLess(const Query& q, const boost::json::object& a, const boost::json::object& b);
 
 }  // namespace arbor::query

@@ -2,8 +2,10 @@
 // spans matches the filter; `traces` returns every span of each matching trace, `summary` one
 // row per matching trace with the root span's previews and metrics aggregated over spans.
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <memory>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "json/json.h"
@@ -19,6 +21,10 @@ struct TraceRef {
   const storage::ObjectRows* rows;
   std::string root;  // root_span_id, or the row id for rows outside any trace
   std::shared_ptr<const CommentIndex> comments;  // of the trace's object, built once per query
+  // Without a filter every visible span was selected, so the trace's spans are already in
+  // hand (seq order) and need not be looked up again; empty otherwise.
+  std::vector<storage::RowPtr> spans;
+  storage::RowPtr root_span;  // the selected span that is the trace's root, if any
 };
 
 std::string TraceKey(const bj::object& row) {
@@ -30,6 +36,12 @@ std::string TraceKey(const bj::object& row) {
 }
 
 StatusOr<std::vector<bj::object>> TraceSpans(const TraceRef& t, std::uint64_t snapshot) {
+  if (!t.spans.empty()) {
+    std::vector<bj::object> out;
+    out.reserve(t.spans.size());
+    for (const auto& row : t.spans) out.push_back(Present(*row, Query{}, *t.comments));
+    return out;
+  }
   std::vector<std::string> ids = t.rows->IdsOfTrace(t.root);
   if (ids.empty()) ids.push_back(t.root);  // a row without root_span_id is its own trace
   std::vector<bj::object> out;
@@ -149,6 +161,23 @@ bj::object Summarize(const std::vector<bj::object>& spans, std::size_t preview_l
   return out;
 }
 
+// True when every sort expression reads only fields a summary copies unchanged from the
+// root span, so traces can be ranked on their root span without being summarized.
+bool SortsOnRootFields(const Query& q) {
+  static const std::unordered_set<std::string> kCopied = {
+      "id",         "span_id",         "root_span_id",  "created",
+      "tags",       "span_attributes", "experiment_id", "dataset_id",
+      "project_id", "log_id",          "org_id",        "origin"};
+  std::function<bool(const Expr&)> reads_copied_only = [&](const Expr& e) {
+    if (e.op == ExprOp::kIdent && (e.path.empty() || kCopied.count(e.path[0]) == 0)) {
+      return false;
+    }
+    return std::all_of(e.children.begin(), e.children.end(), reads_copied_only);
+  };
+  return std::all_of(q.sort.begin(), q.sort.end(),
+                     [&](const SortItem& s) { return reads_copied_only(s.expr); });
+}
+
 }  // namespace
 
 StatusOr<QueryResult> Engine::RunTraces(const std::string& org_id, const Query& q,
@@ -158,15 +187,18 @@ StatusOr<QueryResult> Engine::RunTraces(const std::string& org_id, const Query& 
   for (const std::string& id : q.object_ids) {
     const storage::ObjectRows* rows = store_.Find(ingest::ObjectKey(org_id, {q.source, id}));
     if (rows == nullptr) continue;
-    std::unordered_set<std::string> seen;
+    std::unordered_map<std::string, std::size_t> index;  // trace key -> position in traces
     ASSIGN_OR_RETURN(auto selected, Select(*rows, q, snapshot, 0, SIZE_MAX));
     if (selected.empty()) continue;
     ASSIGN_OR_RETURN(CommentIndex comments, IndexComments(*rows, snapshot));
     auto shared = std::make_shared<const CommentIndex>(std::move(comments));
-    for (const auto& v : selected) {
+    for (auto& v : selected) {
       std::string key = TraceKey(*v.row);
-      if (!seen.insert(key).second) continue;
-      traces.push_back({rows, std::move(key), shared});
+      auto [it, fresh] = index.try_emplace(key, traces.size());
+      if (fresh) traces.push_back({rows, std::move(key), shared, {}, nullptr});
+      TraceRef& t = traces[it->second];
+      if (t.root_span == nullptr && IsRoot(*v.row)) t.root_span = v.row;
+      if (!q.filter) t.spans.push_back(std::move(v.row));
     }
   }
   QueryResult result;
@@ -180,16 +212,49 @@ StatusOr<QueryResult> Engine::RunTraces(const std::string& org_id, const Query& 
     if (i < traces.size()) result.cursor = EncodeCursor({snapshot, 0, i});
     return result;
   }
+  if (q.shape == Shape::kSummary && SortsOnRootFields(q) &&
+      std::all_of(traces.begin(), traces.end(),
+                  [](const TraceRef& t) { return t.root_span != nullptr; })) {
+    // Rank traces on their root spans; summarize only the page.
+    std::vector<SortKey> keys;
+    keys.reserve(traces.size());
+    for (const TraceRef& t : traces) keys.push_back(SortKeyOf(q, *t.root_span));
+    std::size_t end = std::min<std::size_t>(traces.size(), offset + q.limit);
+    std::vector<std::size_t> order(traces.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(end), order.end(),
+                      [&](std::size_t a, std::size_t b) {
+                        int c = CompareSortKeys(q, keys[a], keys[b]);
+                        return c != 0 ? c < 0 : a < b;
+                      });
+    for (std::size_t i = offset; i < end; ++i) {
+      ASSIGN_OR_RETURN(std::vector<bj::object> spans, TraceSpans(traces[order[i]], snapshot));
+      if (!spans.empty()) result.data.push_back(Summarize(spans, q.preview_length));
+    }
+    if (end < traces.size()) result.cursor = EncodeCursor({snapshot, 0, end});
+    return result;
+  }
   if (q.shape == Shape::kSummary) {
-    std::vector<bj::object> summaries;
+    // Keys evaluated once per summary; only the page is ordered (ties keep trace order).
+    std::vector<std::pair<SortKey, bj::object>> summaries;
     for (const TraceRef& t : traces) {
       ASSIGN_OR_RETURN(std::vector<bj::object> spans, TraceSpans(t, snapshot));
-      if (!spans.empty()) summaries.push_back(Summarize(spans, q.preview_length));
+      if (spans.empty()) continue;
+      bj::object summary = Summarize(spans, q.preview_length);
+      SortKey key = SortKeyOf(q, summary);
+      summaries.emplace_back(std::move(key), std::move(summary));
     }
-    std::stable_sort(summaries.begin(), summaries.end(),
-                     [&](const bj::object& a, const bj::object& b) { return SortLess(q, a, b); });
     std::size_t end = std::min<std::size_t>(summaries.size(), offset + q.limit);
-    for (std::size_t i = offset; i < end; ++i) result.data.push_back(std::move(summaries[i]));
+    std::vector<std::size_t> order(summaries.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(end), order.end(),
+                      [&](std::size_t a, std::size_t b) {
+                        int c = CompareSortKeys(q, summaries[a].first, summaries[b].first);
+                        return c != 0 ? c < 0 : a < b;
+                      });
+    for (std::size_t i = offset; i < end; ++i) {
+      result.data.push_back(std::move(summaries[order[i]].second));
+    }
     if (end < summaries.size()) result.cursor = EncodeCursor({snapshot, 0, end});
     return result;
   }

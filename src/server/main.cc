@@ -2,6 +2,7 @@
 // directory; `arbor keys` and `arbor orgs` manage credentials offline.
 #include <signal.h>
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -12,16 +13,25 @@
 
 #include "api/app.h"
 #include "api/otlp_grpc.h"
+#include "api/routes_access.h"
 #include "api/server.h"
 #include "base/limits.h"
+#include "base/log.h"
 #include "base/util.h"
 #include "catalog/catalog.h"
+#include "control/audit_log.h"
 #include "control/auth.h"
+#include "control/oidc.h"
 #include "control/registry.h"
 #include "control/secrets.h"
 #include "ingest/writer.h"
 #include "json/json.h"
 #include "query/engine.h"
+#include "server/backup.h"
+#include "server/operations.h"
+#include "server/ops_cli.h"
+#include "server/ops_flags.h"
+#include "server/user_cli.h"
 #include "storage/flusher.h"
 #include "storage/object_store.h"
 #include "storage/row_store.h"
@@ -41,13 +51,33 @@ constexpr const char* kUsage = R"(usage:
   arbor keys revoke ID [--data-dir DIR]
   arbor orgs create --name NAME [--data-dir DIR]
   arbor orgs list [--data-dir DIR]
+  arbor user create --email E [--org NAME] [--name N] [--role owner|admin|editor|viewer]
+                    [--password-file F] [--data-dir DIR]
+  arbor user disable|enable|set-password --email E [--password-file F] [--data-dir DIR]
+  arbor user list [--org NAME] [--data-dir DIR]
   arbor secrets verify [--data-dir DIR] [--master-key-file FILE]
   arbor secrets rotate-master-key --old-key-file A --new-key-file B [--data-dir DIR]
+  arbor backup --out DIR [--data-dir DIR]
+  arbor restore --from DIR --data-dir DIR
+  arbor export (--experiment ID | --dataset ID | --project-logs ID)
+               [--data-dir DIR | --url URL --api-key KEY]
+  arbor routes                 (the HTTP route table and what each route needs, as JSON)
   arbor version
 
 serve also takes --memtable-mb N (flush rows to a segment after N MiB of WAL, default 64),
 --block-cache-mb N (decoded segment blocks kept in memory, default 256) and
 --compaction-inputs-min N (merge once N similar-sized segments are adjacent, default 4).
+Operations (docs/operations/): --retention-interval-s N (seconds between retention sweeps,
+default 3600), --telemetry-url URL (off unless set; what is sent: docs/operations/telemetry.md)
+and --telemetry-interval-s N (default 3600). `backup` asks a running server for an online
+snapshot over its local admin socket, else copies the stopped data dir; `restore` checks every
+file's SHA-256 and refuses a non-empty target; `export` writes JSONL of the live rows.
+Monitoring and hardening (docs/operations/monitoring.md, security.md): --log-format json|text
+(default json, one object per line on stderr), --metrics-token-file FILE (or
+$ARBOR_METRICS_TOKEN; GET /metrics answers 401 without it), --audit-reads on|off (also audit
+btql and fetch; default off), --rate-limit-rps N and --rate-limit-burst N (per API key; default
+off), --query-timeout-ms N (default 30000; 0 = none), --query-rows-max N (rows a query may
+materialize, default 2000000; 0 = none), --tls-cert FILE --tls-key FILE (PEM; HTTPS on --listen).
 
 `serve` creates the org named by --org-name (default "arbor") if it does not exist yet, with
 an admin API key: the value of ARBOR_BOOTSTRAP_API_KEY if set, else a random key printed
@@ -59,6 +89,12 @@ $ARBOR_MASTER_KEY, else DATA_DIR/master.key (generated, mode 0600, on first star
 when it exists).
 --otlp-grpc-listen serves OTLP/gRPC (default 127.0.0.1:4317, skipped with a warning when that
 port is taken; an explicit address must bind; `off` disables it).
+OIDC sign-in for the web UI (docs/operations/sso.md): --oidc-issuer URL --oidc-client-id ID
+--oidc-redirect-uri URL (this server's /api/auth/oidc/callback) [--oidc-client-secret-file F,
+or $ARBOR_OIDC_CLIENT_SECRET].
+Local users sign in to the web UI with email and password (`arbor user create`); session
+cookies are marked Secure with TLS, behind a proxy sending X-Forwarded-Proto: https, or with
+--secure-cookies true.
 )";
 
 struct Args {
@@ -151,6 +187,29 @@ StatusOr<std::pair<std::string, int>> ParseListen(const std::string& listen) {
   return std::make_pair(listen.substr(0, colon), port);
 }
 
+// OIDC sign-in (docs/operations/sso.md): off unless --oidc-issuer is given, then the client id
+// and redirect URI are required; the client secret comes from a file or the environment.
+StatusOr<control::oidc::Config> OidcConfig(const Args& args) {
+  control::oidc::Config c{.issuer = args.Flag("oidc-issuer"),
+                          .client_id = args.Flag("oidc-client-id"),
+                          .client_secret = "",
+                          .redirect_uri = args.Flag("oidc-redirect-uri")};
+  if (c.issuer.empty()) return c;
+  if (c.client_id.empty() || c.redirect_uri.empty()) {
+    return InvalidArgument("--oidc-issuer needs --oidc-client-id and --oidc-redirect-uri");
+  }
+  if (std::string file = args.Flag("oidc-client-secret-file"); !file.empty()) {
+    ASSIGN_OR_RETURN(c.client_secret, ReadFile(file));
+    while (!c.client_secret.empty() &&
+           std::isspace(static_cast<unsigned char>(c.client_secret.back()))) {
+      c.client_secret.pop_back();
+    }
+  } else if (const char* env = std::getenv("ARBOR_OIDC_CLIENT_SECRET")) {
+    c.client_secret = env;
+  }
+  return c;
+}
+
 // The built web UI: --web-dir, else <dir of the binary>/../web/dist when it has an index.
 std::string WebDir(const Args& args) {
   std::string flag = args.Flag("web-dir");
@@ -215,6 +274,8 @@ Status Secrets(const Args& args) {
 Status Serve(const Args& args) {
   std::string dir = DataDir(args);
   ASSIGN_OR_RETURN(auto listen, ParseListen(args.Flag("listen", "127.0.0.1:8000")));
+  ASSIGN_OR_RETURN(serve::OpsFlags ops_flags,
+                   serve::ParseOpsFlags([&args](const std::string& n) { return args.Flag(n); }));
   // Signals are taken by sigwait below, never by the worker threads started from here on.
   sigset_t signals;
   sigemptyset(&signals);
@@ -222,9 +283,14 @@ Status Serve(const Args& args) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // One server per data dir; held until exit (offline backup and export take it too).
+  ASSIGN_OR_RETURN(int dir_lock, ops::LockDataDir(dir));
+  (void)dir_lock;
   ASSIGN_OR_RETURN(auto cat, OpenCatalog(dir));
   control::Auth auth(*cat);
   control::Registry registry(*cat);
+  control::Users users(*cat);
+  ASSIGN_OR_RETURN(control::oidc::Config oidc, OidcConfig(args));
   RETURN_IF_ERROR(Bootstrap(*cat, auth, args.Flag("org-name", "arbor")));
   ASSIGN_OR_RETURN(std::string signing_key, SigningKey(dir));
   ASSIGN_OR_RETURN(control::SecretBox secret_box, OpenSecretBox(args, dir, *cat));
@@ -255,21 +321,54 @@ Status Serve(const Args& args) {
   flusher.Start();
   query::Engine engine(*cat, store, writer);
   auto blobs = storage::NewLocalDirObjectStore(dir + "/blobs");
-  api::App app({.catalog = *cat,
-                .auth = auth,
-                .registry = registry,
-                .writer = writer,
-                .engine = engine,
-                .blobs = *blobs,
-                .url_signing_key = signing_key,
-                .version = kVersion,
-                .web_dir = WebDir(args),
-                .secret_box = &secret_box});
+  control::AuditLog audit_log(*cat, {.reads = ops_flags.audit_reads});
+  serve::RegisterStorageMetrics(*wal, *segments,
+                                {.inputs_min = std::max<std::size_t>(compaction_inputs, 2)});
+  api::App app(
+      {.catalog = *cat,
+       .auth = auth,
+       .registry = registry,
+       .writer = writer,
+       .engine = engine,
+       .blobs = *blobs,
+       .url_signing_key = signing_key,
+       .version = kVersion,
+       .web_dir = WebDir(args),
+       .secret_box = &secret_box,
+       .audit_log = &audit_log,
+       .ops = ops_flags.api,
+       .users = &users,
+       .secure_cookies = !ops_flags.tls_cert_file.empty() || args.Flag("secure-cookies") == "true",
+       .oidc = oidc});
+  ASSIGN_OR_RETURN(std::size_t retention_s,
+                   CountFlag(args, "retention-interval-s", 3600, 366u * 86400u));
+  ASSIGN_OR_RETURN(std::size_t telemetry_s,
+                   CountFlag(args, "telemetry-interval-s", 3600, 366u * 86400u));
+  ASSIGN_OR_RETURN(auto operations,
+                   ops::Operations::Start({.data_dir = dir,
+                                           .version = kVersion,
+                                           .catalog = *cat,
+                                           .engine = engine,
+                                           .writer = writer,
+                                           .wal = *wal,
+                                           .segments = *segments,
+                                           .flusher = flusher},
+                                          {.retention_interval_s = static_cast<int>(retention_s),
+                                           .telemetry_url = args.Flag("telemetry-url"),
+                                           .telemetry_interval_s = static_cast<int>(telemetry_s)}));
   ASSIGN_OR_RETURN(auto server,
-                   api::HttpServer::Start({.host = listen.first, .port = listen.second},
-                                          [&app](const api::Request& r) { return app.Handle(r); }));
-  std::cout << "arbor " << kVersion << " listening on http://" << listen.first << ":"
-            << server->port() << " (data dir " << dir << ")" << std::endl;
+                   api::HttpServer::Start({.host = listen.first,
+                                           .port = listen.second,
+                                           .tls_cert_file = ops_flags.tls_cert_file,
+                                           .tls_key_file = ops_flags.tls_key_file},
+                                          [&app, ops = operations.get()](const api::Request& r) {
+                                            ops->CountRequest();
+                                            return app.Handle(r);
+                                          }));
+  const bool tls = !ops_flags.tls_cert_file.empty();
+  std::cout << "arbor " << kVersion << " listening on " << (tls ? "https://" : "http://")
+            << listen.first << ":" << server->port() << " (data dir " << dir << ")" << std::endl;
+  log::Info("listening", {{"port", server->port()}, {"tls", tls ? "on" : "off"}});
   const std::string grpc_listen = args.Flag("otlp-grpc-listen");
   std::unique_ptr<api::OtlpGrpcServer> grpc;
   if (grpc_listen != "off") {
@@ -280,7 +379,7 @@ Status Serve(const Args& args) {
       grpc = std::move(*started);
       std::cout << "arbor: OTLP/gRPC on port " << grpc->port() << std::endl;
     } else if (grpc_listen.empty()) {
-      std::cerr << "arbor: warning: " << started.status().message() << std::endl;
+      log::Warn("OTLP/gRPC not started", {{"error", started.status().message()}});
     } else {
       return started.status();
     }
@@ -290,9 +389,34 @@ Status Serve(const Args& args) {
   std::cout << "arbor: signal " << sig << ", finishing in-flight requests" << std::endl;
   if (grpc) grpc->Shutdown();
   server->Shutdown();
+  operations->Stop();
   flusher.Stop();
   wal->Close();
   std::cout << "arbor: stopped" << std::endl;
+  return Status::Ok();
+}
+
+// `arbor routes`: the route table as JSON (api::RouteTable), from an App over a throwaway
+// in-memory catalog. The route-walking test (tests/blackbox/test_route_auth.py) walks it.
+Status Routes() {
+  ASSIGN_OR_RETURN(auto cat, catalog::OpenSqliteCatalog(":memory:"));
+  control::Auth auth(*cat);
+  control::Registry registry(*cat);
+  control::Users users(*cat);
+  storage::RowStore store;
+  ingest::Writer writer(*cat, store);
+  query::Engine engine(*cat, store, writer);
+  auto blobs = storage::NewLocalDirObjectStore(
+      (std::filesystem::temp_directory_path() / "arbor-routes-unused").string());
+  api::App app({.catalog = *cat,
+                .auth = auth,
+                .registry = registry,
+                .writer = writer,
+                .engine = engine,
+                .blobs = *blobs,
+                .version = kVersion,
+                .users = &users});
+  std::cout << json::Serialize(api::RouteTable(app.router())) << std::endl;
   return Status::Ok();
 }
 
@@ -351,6 +475,19 @@ Status Orgs(const Args& args) {
   return InvalidArgument(kUsage);
 }
 
+// `export`: exactly one of --experiment, --dataset, --project-logs names the object.
+Status Export(const Args& args) {
+  ops::ExportSpec spec{
+      .url = args.Flag("url"), .api_key = args.Flag("api-key"), .data_dir = DataDir(args)};
+  for (const char* type : {"experiment", "dataset", "project-logs"}) {
+    if (args.Flag(type).empty()) continue;
+    if (!spec.object_type.empty()) return InvalidArgument("export takes one object");
+    spec.object_type = std::string(type) == "project-logs" ? "project_logs" : type;
+    spec.object_id = args.Flag(type);
+  }
+  return ops::ExportCommand(spec, std::cout);
+}
+
 int Main(int argc, char** argv) {
   auto args = ParseArgs(argc, argv);
   if (!args.ok() || args->positional.empty()) {
@@ -367,6 +504,20 @@ int Main(int argc, char** argv) {
     st = Secrets(*args);
   } else if (cmd == "orgs") {
     st = Orgs(*args);
+  } else if (cmd == "user" && args->positional.size() > 1) {
+    auto cat = OpenCatalog(DataDir(*args));
+    st = cat.ok() ? serve::UserCommand(
+                        **cat, args->positional[1],
+                        [&](const std::string& n) { return args->Flag(n); }, std::cin, std::cout)
+                  : cat.status();
+  } else if (cmd == "backup") {
+    st = ops::BackupCommand(DataDir(*args), args->Flag("out"), kVersion);
+  } else if (cmd == "restore") {
+    st = ops::RestoreCommand(args->Flag("from"), args->Flag("data-dir"));
+  } else if (cmd == "export") {
+    st = Export(*args);
+  } else if (cmd == "routes") {
+    st = Routes();
   } else if (cmd == "version") {
     std::cout << kVersion << std::endl;
   } else {

@@ -1,7 +1,8 @@
 #include "storage/flusher.h"
 
 #include <chrono>
-#include <iostream>
+
+#include "base/log.h"
 
 namespace arbor::storage {
 
@@ -37,12 +38,19 @@ Status Flusher::FlushNow() {
 }
 
 StatusOr<bool> Flusher::CompactOnce() {
+  std::lock_guard<std::mutex> flush_lock(flush_mu_);  // not during a backup's WithCut
   auto plan = PickCompaction(segments_.List(), options_.compaction);
   if (!plan) return false;
   RETURN_IF_ERROR(segments_.Compact(store_, *plan));
   std::lock_guard<std::mutex> lock(mu_);
   ++stats_.compactions;
   return true;
+}
+
+Status Flusher::WithCut(const std::function<Status(const WalRotation& cut)>& copy) {
+  std::lock_guard<std::mutex> lock(flush_mu_);
+  ASSIGN_OR_RETURN(WalRotation cut, wal_.Rotate());
+  return copy(cut);
 }
 
 FlusherStats Flusher::stats() const {
@@ -63,7 +71,7 @@ void Flusher::Loop() {
     if (!st.ok()) {
       // The WAL still holds everything; retry on the next tick.
       ++stats_.failures;
-      std::cerr << "arbor: flush or compaction failed: " << st.message() << std::endl;
+      log::Error("flush or compaction failed", {{"error", st.message()}});
     }
   }
 }

@@ -6,6 +6,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -40,6 +41,10 @@ class Flusher {
   Status FlushNow();
   // Runs one compaction if the policy picks one; false when there was nothing to do.
   StatusOr<bool> CompactOnce();
+  // Online backup: cuts the WAL (Rotate) and runs `copy` with flushes and compactions held
+  // off, so the manifest, the segments it names and every WAL file below the cut stay put
+  // while `copy` reads them. Writes go on into the files after the cut.
+  Status WithCut(const std::function<Status(const WalRotation& cut)>& copy);
   FlusherStats stats() const;
 
  private:

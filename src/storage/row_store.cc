@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "base/query_budget.h"
+
 namespace arbor::storage {
 namespace {
 
@@ -26,7 +28,7 @@ ObjectRows::History& ObjectRows::Entry(const std::string& id, std::uint64_t seq,
   if (fresh) {
     it->second.seq = seq != 0 ? seq : next_seq_;
     next_seq_ = std::max(next_seq_, it->second.seq + 1);
-    order_.emplace(it->second.seq, &it->first);
+    order_.emplace(it->second.seq, &*it);
   }
   return it->second;
 }
@@ -47,10 +49,11 @@ void ObjectRows::Apply(const std::string& id, std::uint64_t xact, RowPtr row) {
   std::lock_guard<std::mutex> lock(mu_);
   bool inserted = false;
   History& h = Entry(id, 0, inserted);
-  const std::string* key = order_.at(h.seq);
+  const std::string* key = &order_.at(h.seq)->first;
   if (row != nullptr) IndexRow(*key, inserted, RootOf(*row), IsCommentRow(*row));
   bool deleted = row == nullptr;
   h.versions.push_back(RowVersion{.xact = xact, .deleted = deleted, .row = std::move(row)});
+  memtable_seqs_.insert(h.seq);
   max_xact_ = std::max(max_xact_, xact);
 }
 
@@ -58,7 +61,7 @@ void ObjectRows::ApplyFlushed(const FlushedVersion& v) {
   std::lock_guard<std::mutex> lock(mu_);
   bool inserted = false;
   History& h = Entry(v.id, v.seq, inserted);
-  const std::string* key = order_.at(h.seq);
+  const std::string* key = &order_.at(h.seq)->first;
   if (!v.deleted) IndexRow(*key, inserted, v.root_span_id, v.comment);
   h.versions.push_back(RowVersion{.xact = v.xact, .deleted = v.deleted, .ref = v.ref});
   max_xact_ = std::max(max_xact_, v.xact);
@@ -112,11 +115,18 @@ Status ObjectRows::Filter(const std::vector<Candidate>& batch, std::size_t limit
                           const std::function<bool(const boost::json::object&)>& keep,
                           const std::vector<std::uint64_t>& required_tokens,
                           std::vector<VisibleRow>& out) const {
+  // Token filters are per block and neighbouring rows share blocks: ask once per block.
+  RowRef filtered{};
+  bool filtered_may_contain = true;
   for (const Candidate& c : batch) {
     if (out.size() >= limit) break;
-    if (!required_tokens.empty() && c.version.row == nullptr && loader_ != nullptr &&
-        !loader_->MayContainAll(c.version.ref, required_tokens)) {
-      continue;
+    if (!required_tokens.empty() && c.version.row == nullptr && loader_ != nullptr) {
+      const RowRef& ref = c.version.ref;
+      if (ref.segment != filtered.segment || ref.block != filtered.block) {
+        filtered = ref;
+        filtered_may_contain = loader_->MayContainAll(ref, required_tokens);
+      }
+      if (!filtered_may_contain) continue;
     }
     ASSIGN_OR_RETURN(RowPtr row, Body(c.version));
     if (keep(*row)) out.push_back(VisibleRow{.seq = c.seq, .xact = c.version.xact, .row = row});
@@ -144,6 +154,7 @@ StatusOr<std::vector<VisibleRow>> ObjectRows::ScanIds(
               found.end());
   std::vector<VisibleRow> out;
   RETURN_IF_ERROR(Filter(found, limit, keep, {}, out));
+  RETURN_IF_ERROR(ChargeQueryBudget(out.size()));
   return out;
 }
 
@@ -166,14 +177,17 @@ StatusOr<std::vector<VisibleRow>> ObjectRows::ScanIf(
       std::lock_guard<std::mutex> lock(mu_);
       auto it = order_.upper_bound(position);
       for (std::size_t n = 0; it != order_.end() && n < kScanBatch; ++it, ++n) {
-        const History& h = rows_.at(*it->second);
+        const History& h = it->second->second;
         position = h.seq;
         const RowVersion* v = VisibleAt(h, snapshot);
         if (v != nullptr) batch.push_back(Candidate{.seq = h.seq, .version = *v});
       }
       done = it == order_.end();
     }
+    std::size_t before = out.size();
     RETURN_IF_ERROR(Filter(batch, limit, keep, required_tokens, out));
+    // Once per batch: the query's deadline and row budget (base/query_budget.h).
+    RETURN_IF_ERROR(ChargeQueryBudget(out.size() - before));
   }
   return out;
 }
@@ -190,10 +204,11 @@ std::uint64_t ObjectRows::MaxXact() const {
 std::vector<UnflushedVersion> ObjectRows::CollectUnflushed(std::uint64_t upto) const {
   std::vector<UnflushedVersion> out;
   std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& [seq, key] : order_) {
-    for (const RowVersion& v : rows_.at(*key).versions) {
+  for (std::uint64_t seq : memtable_seqs_) {
+    const auto* entry = order_.at(seq);
+    for (const RowVersion& v : entry->second.versions) {
       if (v.ref.on_disk() || v.xact > upto) continue;
-      out.push_back(UnflushedVersion{.id = *key, .seq = seq, .xact = v.xact, .row = v.row});
+      out.push_back(UnflushedVersion{.id = entry->first, .seq = seq, .xact = v.xact, .row = v.row});
     }
   }
   return out;
@@ -210,6 +225,10 @@ void ObjectRows::MarkFlushed(const std::vector<UnflushedVersion>& flushed,
       it->ref = refs[i];
       it->row = nullptr;
       break;
+    }
+    if (std::all_of(h.versions.begin(), h.versions.end(),
+                    [](const RowVersion& v) { return v.ref.on_disk(); })) {
+      memtable_seqs_.erase(h.seq);
     }
   }
 }

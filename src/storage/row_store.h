@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -154,9 +155,12 @@ class ObjectRows {
   const RowLoader* loader_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, History> rows_;
-  std::map<std::uint64_t, const std::string*> order_;                         // seq -> key in rows_
+  // seq -> entry of rows_ (element addresses survive rehashing), so scans never hash ids.
+  std::map<std::uint64_t, const std::pair<const std::string, History>*> order_;
   std::unordered_map<std::string, std::vector<const std::string*>> by_root_;  // trace -> ids
   std::vector<const std::string*> comment_ids_;
+  // Rows (by seq) with a version still only in the memtable, so a flush visits just those.
+  std::set<std::uint64_t> memtable_seqs_;
   std::uint64_t next_seq_ = 1;
   std::uint64_t max_xact_ = 0;
 };

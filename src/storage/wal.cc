@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/limits.h"
+#include "base/metrics.h"
 #include "base/util.h"
 
 namespace arbor::storage {
@@ -228,7 +229,12 @@ Status Wal::WriteGroup(const std::vector<Slot>& group) {
     RETURN_IF_ERROR(OpenNextFile(file_number_ + 1));
   }
   RETURN_IF_ERROR(WriteAll(fd_, buffer));
+  static metrics::Histogram& fsync_seconds =
+      metrics::Global().GetHistogram("arbor_wal_fsync_duration_seconds",
+                                     "Time of one WAL group fdatasync.", metrics::LatencyBuckets());
+  std::int64_t fsync_start_us = NowMicros();
   if (::fdatasync(fd_) != 0) return Internal(std::string("wal fdatasync: ") + std::strerror(errno));
+  fsync_seconds.Observe(static_cast<double>(NowMicros() - fsync_start_us) / 1e6);
   file_bytes_ += buffer.size();
   std::lock_guard<std::mutex> lock(mu_);
   bytes_since_rotation_ += buffer.size();

@@ -9,7 +9,8 @@ import pytest
 import requests
 
 from arbor_server import ArborServer
-from blackbox_util import TIMEOUT, assert_error, canon, describe, keep_log, read_all
+from blackbox_util import (TIMEOUT, assert_error, btql_body, canon, describe, keep_log, parse_key,
+                           read_all)
 
 PATH = "/api/public/ingestion"
 
@@ -153,3 +154,77 @@ def test_bad_requests_write_nothing(srv):
     assert r.status_code == 207, describe(r)
     exp = read_all(srv.url, srv.api_key, "experiment", reg["experiment"]["id"])
     assert [x["id"] for x in exp] == ["t1"]
+
+
+@pytest.fixture(scope="module")
+def two_orgs():
+    """A server with org A (the bootstrap key) and org B (made offline by `arbor orgs create`)."""
+    s = ArborServer(org_name="langfuse-a", extra_args=["--otlp-grpc-listen", "off"])
+    s.start()
+    s.stop()
+    key_b = parse_key(s.create_org("langfuse-b"))
+    s.start()
+    try:
+        yield s, key_b
+    finally:
+        keep_log(s, "langfuse_two_orgs")
+        s.cleanup()
+
+
+def test_other_org_cannot_write_into_or_score_a_project(two_orgs):
+    srv, key_b = two_orgs
+    name = f"lf-iso-{uuid.uuid4().hex[:8]}"
+    t, g = uuid.uuid4().hex, uuid.uuid4().hex[:16]
+    r = requests.post(srv.url + PATH, headers=basic(name, srv.api_key), timeout=TIMEOUT, json={
+        "batch": [ev("trace-create", {"id": t, "name": "a-trace", "input": "a's question"}),
+                  ev("generation-create", {"id": g, "traceId": t, "name": "a-llm",
+                                           "output": "a's answer"})]})
+    assert r.status_code == 207 and not r.json()["errors"], describe(r)
+    reg = requests.post(srv.url + "/api/project/register", json={"project_name": name},
+                        headers={"Authorization": f"Bearer {srv.api_key}"}, timeout=TIMEOUT)
+    project_a = reg.json()["project"]["id"]
+    before = canon(read_all(srv.url, srv.api_key, "project_logs", project_a))
+    assert len(before) == 2
+
+    to_a = {"x-bt-parent": f"project_id:{project_a}"}
+    overwrite = {"batch": [ev("trace-update", {"id": t, "name": "hijacked", "output": "b's"}),
+                           ev("score-create", {"id": "s-b", "traceId": t, "observationId": g,
+                                               "name": "b_score", "value": 0})]}
+    # B names A's project by id: refused as if it did not exist, on every Langfuse route.
+    r = requests.post(srv.url + PATH, json=overwrite, headers={**basic(name, key_b), **to_a},
+                      timeout=TIMEOUT)
+    assert_error(r, 404, "org B's ingestion into org A's project")
+    r = requests.post(srv.url + "/api/public/scores", headers={**basic(name, key_b), **to_a},
+                      json=[{"traceId": t, "observationId": g, "name": "b_score", "value": 0}],
+                      timeout=TIMEOUT)
+    assert_error(r, 404, "org B's scores on org A's span")
+    span = {"traceId": t, "spanId": g, "name": "hijacked", "startTimeUnixNano": "1",
+            "endTimeUnixNano": "2",
+            "attributes": [{"key": "langfuse.observation.output",
+                            "value": {"stringValue": "b's"}}]}
+    otlp = {"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}
+    r = requests.post(srv.url + "/api/public/otel/v1/traces", json=otlp,
+                      headers={**basic(name, key_b), **to_a}, timeout=TIMEOUT)
+    assert_error(r, 404, "org B's OTLP spans into org A's project")
+    # B without x-bt-parent, with A's project name as the Langfuse public key: the name resolves
+    # in B's own org, so B writes and scores a project of its own with the same name.
+    for path, body, ok in [(PATH, overwrite, 207),
+                           ("/api/public/scores",
+                            [{"traceId": t, "observationId": g, "name": "b_score", "value": 0}], 202),
+                           ("/api/public/otel/v1/traces", otlp, 200)]:
+        r = requests.post(srv.url + path, json=body, headers=basic(name, key_b), timeout=TIMEOUT)
+        assert r.status_code == ok, describe(r)
+    reg_b = requests.post(srv.url + "/api/project/register", json={"project_name": name},
+                          headers={"Authorization": f"Bearer {key_b}"}, timeout=TIMEOUT)
+    project_b = reg_b.json()["project"]["id"]
+    assert project_b != project_a
+    rows_b = {x["id"]: x for x in read_all(srv.url, key_b, "project_logs", project_b)}
+    assert rows_b[t]["span_attributes"]["name"] == "hijacked"
+    assert rows_b[g]["scores"] == {"b_score": 0}
+    # A's rows are exactly as A wrote them, and B cannot read them.
+    after = read_all(srv.url, srv.api_key, "project_logs", project_a)
+    assert canon(after) == before
+    assert all("b_score" not in (x.get("scores") or {}) for x in after)
+    r = requests.post(srv.url + "/btql", json=btql_body("project_logs", project_a),
+                      headers={"Authorization": f"Bearer {key_b}"}, timeout=TIMEOUT)
+    assert r.status_code in (403, 404), describe(r)

@@ -68,6 +68,8 @@ export async function startArbor(tag) {
   return {
     url,
     apiKey,
+    bin,
+    dataDir,
     async api(p, body) {
       const resp = await fetch(url + p, {
         method: body === undefined ? "GET" : "POST",

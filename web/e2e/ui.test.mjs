@@ -265,6 +265,19 @@ test("a reviewed score and comment persist after reload", async () => {
     query: `from: experiment('${s.candidateId}') | filter: id = '${root.id}'`,
   });
   assert.equal(back.data[0].scores.accuracy, 0.75);
+  // The review is in the row's audit trail: source "app" (the UI's feedback), the score change
+  // and the comment, each under the API key that wrote it.
+  const trail = back.data[0].audit_data;
+  assert.ok(Array.isArray(trail) && trail.length >= 1, JSON.stringify(back.data[0]));
+  const mine = trail[trail.length - 1];
+  assert.equal(mine.source, "app");
+  assert.deepEqual(mine.audit_data.changes.find((ch) => ch.path.join(".") === "scores.accuracy").to, 0.75);
+  assert.ok(mine.key_id, "the entry names the key that wrote it");
+  await page.waitForSelector("[data-testid=audit-entry]:has-text('scores.accuracy')");
+  const entries = page.locator("[data-testid=audit-entry]");
+  assert.ok((await entries.count()) >= 2, "score change and comment");
+  assert.equal(await entries.filter({ hasText: "scores.accuracy" }).locator("[data-testid=audit-source]").innerText(), "app");
+  assert.equal(await entries.filter({ hasText: "checked by a human" }).locator("[data-testid=audit-source]").innerText(), "app");
   await shot(page, "trace-reviewed");
 });
 
@@ -335,6 +348,22 @@ test("prompts: list and view versions", async () => {
   await page.click("button:has-text('Load version')");
   await view.locator("text=Say hello, version one.").waitFor();
   assert.equal(await view.locator("text=Say hello, version two.").count(), 0);
+  // The versions list, newest first: click through both, then diff the text.
+  const rows = view.locator("[aria-label=Versions] tr");
+  assert.equal(await rows.count(), 2);
+  assert.match(await rows.nth(0).innerText(), /latest/);
+  await rows.nth(0).locator("button.mono").click();
+  await view.locator("text=Say hello, version two.").first().waitFor();
+  assert.equal(await view.locator("text=Say hello, version one.").count(), 0);
+  await rows.nth(1).locator("button:has-text('diff')").click();
+  const diff = view.locator("[data-testid=prompt-diff]");
+  await diff.locator(".diff-del:has-text('Say hello, version one.')").waitFor();
+  await diff.locator(".diff-add:has-text('Say hello, version two.')").waitFor();
+  assert.equal(await diff.locator(".diff-same:has-text('{{name}}')").count(), 1);
+  await shot(page, "prompt-diff");
+  await rows.nth(1).locator("button.mono").click();
+  await view.locator("text=Say hello, version one.").first().waitFor();
+  assert.equal(await rows.nth(1).getAttribute("class"), "active");
   await shot(page, "prompts");
 });
 

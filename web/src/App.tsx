@@ -1,9 +1,24 @@
 // The shell: header (org and project switchers, theme), and the page for the current route.
 import { lazy, Suspense, useEffect, useState } from "react";
 import { ProjectContext } from "./lib/project";
-import { listObjects, type CatalogObject, type Org } from "./api";
+import {
+  fetchSession,
+  listObjects,
+  sessionLogout,
+  sessionSwitchOrg,
+  type CatalogObject,
+  type Org,
+} from "./api";
 import { links, navigate, parseRoute, useLocation } from "./lib/router";
-import { currentOrg, loadOrgs, signOut, switchOrg } from "./lib/session";
+import {
+  currentOrg,
+  loadOrgs,
+  sessionOrg,
+  setSession,
+  signOut,
+  switchOrg,
+  userSession,
+} from "./lib/session";
 import { Empty, Loading } from "./components/States";
 import { SignIn } from "./pages/SignIn";
 import { Projects } from "./pages/Projects";
@@ -37,12 +52,24 @@ export function App() {
   // Pages below a project (experiment, trace) tell the shell which project they belong to.
   const [pageProject, setPageProject] = useState<string | undefined>();
   useEffect(() => setPageProject(undefined), [path]);
+  // A signed-in user's cookie session, if any, is asked for once before anything else loads.
+  const [checked, setChecked] = useState(false);
+  useEffect(() => {
+    fetchSession()
+      .then((info) => {
+        if (!info) return;
+        setSession(info);
+        setOrg(sessionOrg(info));
+      })
+      .catch(() => {})
+      .finally(() => setChecked(true));
+  }, []);
 
   useEffect(() => {
-    if (!org && route.page !== "signin") {
+    if (checked && !org && route.page !== "signin") {
       navigate(`/app/signin?next=${encodeURIComponent(path + location.search)}`, true);
     }
-  }, [org, route.page, path]);
+  }, [checked, org, route.page, path]);
 
   // "/" focuses the page's search box, as in most data tools.
   useEffect(() => {
@@ -59,6 +86,7 @@ export function App() {
     return () => window.removeEventListener("keydown", onKey);
   }, []);
 
+  if (!checked) return <Loading />;
   if (route.page === "signin" || !org) {
     return (
       <SignIn
@@ -81,9 +109,15 @@ export function App() {
         </Link>
         <OrgSwitcher
           org={org}
-          onSwitch={(id) => {
-            switchOrg(id);
-            setOrg(currentOrg());
+          onSwitch={async (id) => {
+            if (userSession()) {
+              const info = await sessionSwitchOrg(id);
+              setSession(info);
+              setOrg(sessionOrg(info));
+            } else {
+              switchOrg(id);
+              setOrg(currentOrg());
+            }
             navigate(links.projects());
           }}
         />
@@ -111,13 +145,24 @@ export function App() {
         <button type="button" onClick={toggleTheme} aria-label="Toggle theme" title="Toggle theme">
           {theme === "dark" ? "Light" : "Dark"}
         </button>
-        <button type="button" onClick={() => navigate("/app/signin")}>
-          Add org
-        </button>
+        {userSession() ? (
+          <span className="user" data-testid="signed-in-user">
+            {userSession()?.user?.email}
+          </span>
+        ) : (
+          <button type="button" onClick={() => navigate("/app/signin")}>
+            Add org
+          </button>
+        )}
         <button
           type="button"
-          onClick={() => {
-            signOut(org.id);
+          onClick={async () => {
+            if (userSession()) {
+              await sessionLogout().catch(() => {});
+              setSession(null);
+            } else {
+              signOut(org.id);
+            }
             setOrg(currentOrg());
           }}
         >
@@ -170,7 +215,8 @@ function Logo() {
 }
 
 function OrgSwitcher({ org, onSwitch }: { org: Org; onSwitch: (id: string) => void }) {
-  const orgs = loadOrgs();
+  const session = userSession();
+  const orgs = session ? session.orgs : loadOrgs();
   return (
     <label className="switcher">
       <span className="sr-only">Organization</span>

@@ -1,5 +1,7 @@
-// The one place the UI talks to Arbor: every call carries the signed-in org's API key as
-// `Authorization: Bearer`, and every failure becomes an ApiError with the server's message.
+// The one place the UI talks to Arbor. Signed in with an API key, every call carries it as
+// `Authorization: Bearer`; signed in with email and password, the session cookie rides along
+// (same-origin) and every write sends the session's CSRF token. Every failure becomes an
+// ApiError with the server's message.
 
 export class ApiError extends Error {
   constructor(
@@ -14,7 +16,17 @@ export class ApiError extends Error {
 export interface Org {
   id: string;
   name: string;
-  key: string;
+  key: string; // "" for a signed-in user's org (the session cookie authenticates)
+  role?: string;
+}
+
+// GET /api/auth/session and the answer of sign-in.
+export interface SessionInfo {
+  auth: "session" | "api_key";
+  user: { id: string; email: string; name: string } | null;
+  org: { id: string; name: string; role: string };
+  orgs: { id: string; name: string; role: string }[];
+  csrf_token: string | null;
 }
 
 export interface CatalogObject {
@@ -39,18 +51,30 @@ let currentKey = "";
 export function setApiKey(key: string) {
   currentKey = key;
 }
+let csrfToken = "";
+export function setCsrfToken(token: string) {
+  csrfToken = token;
+}
+
+// Bearer key when there is one; else the cookie, plus the CSRF token on unsafe methods.
+export function authHeaders(method: string, key = currentKey): Record<string, string> {
+  if (key) return { Authorization: `Bearer ${key}` };
+  return method === "GET" || !csrfToken ? {} : { "X-CSRF-Token": csrfToken };
+}
 
 export async function call<T>(
   path: string,
   init: { method?: string; body?: unknown; key?: string; signal?: AbortSignal } = {},
 ): Promise<T> {
-  const headers: Record<string, string> = { Authorization: `Bearer ${init.key ?? currentKey}` };
+  const method = init.method ?? (init.body !== undefined ? "POST" : "GET");
+  const headers = authHeaders(method, init.key ?? currentKey);
   if (init.body !== undefined) headers["Content-Type"] = "application/json";
   let resp: Response;
   try {
     resp = await fetch(path, {
-      method: init.method ?? (init.body !== undefined ? "POST" : "GET"),
+      method,
       headers,
+      credentials: "same-origin",
       body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
       signal: init.signal,
     });
@@ -86,6 +110,30 @@ export async function login(key: string): Promise<Org> {
   const org = out.org_info?.[0];
   if (!org) throw new ApiError(401, "unauthenticated", "This key belongs to no organization");
   return { id: org.id, name: org.name, key };
+}
+
+// Email + password sign-in: the server sets the session cookie.
+export function passwordLogin(email: string, password: string, org?: string) {
+  return call<SessionInfo>("/api/auth/login", { body: { email, password, org }, key: "" });
+}
+
+// Who the cookie signs in as; null when there is no live session.
+export async function fetchSession(): Promise<SessionInfo | null> {
+  try {
+    const info = await call<SessionInfo>("/api/auth/session", { key: "" });
+    return info.auth === "session" ? info : null;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return null;
+    throw e;
+  }
+}
+
+export function sessionLogout(): Promise<unknown> {
+  return call("/api/auth/logout", { method: "POST", key: "" });
+}
+
+export function sessionSwitchOrg(org: string): Promise<SessionInfo> {
+  return call<SessionInfo>("/api/auth/switch_org", { body: { org }, key: "" });
 }
 
 export function btql(query: string | object, signal?: AbortSignal): Promise<BtqlResult> {
@@ -138,7 +186,8 @@ export async function tail(
   if (filter) params.set("filter", filter);
   const q = params.size ? `?${params}` : "";
   const resp = await fetch(`/v1/project_logs/${encodeURIComponent(projectId)}/tail${q}`, {
-    headers: { Authorization: `Bearer ${currentKey}` },
+    headers: authHeaders("GET"),
+    credentials: "same-origin",
     signal,
   });
   if (!resp.ok || !resp.body) {

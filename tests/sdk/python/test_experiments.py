@@ -137,6 +137,15 @@ def test_read_back_candidate(experiments):
         assert texts == ([COMMENTS[c["q"]]] if c["q"] in COMMENTS else []), f"{c['q']} comments: {r.get('comments')}"
         leaked = [k for k in r if k.startswith("_audit")]
         assert not leaked, f"internal fields leaked into the row: {leaked}"
+        # log_feedback sends `_audit_source: "external"` and its metadata: the row's audit trail.
+        if "cand_feedback" in c:
+            entry = (r.get("audit_data") or [{}])[-1]
+            assert entry.get("source") == "external", r.get("audit_data")
+            assert entry["metadata"] == {"reviewer": "r1"}
+            assert {"path": ["scores", "accuracy"], "from": c["cand"], "to": c["cand_feedback"]} \
+                in entry["audit_data"]["changes"], entry
+        for cm in r.get("comments") or []:
+            assert cm["audit_data"][0]["source"] == "external", cm
     # Note: ReadonlyExperiment.as_dataset() in braintrust 0.48.1 keeps only rows whose
     # span_id == root_span_id, which never holds for the OTel-style ids this SDK version
     # generates, so it is not a server check and is not tested here.

@@ -1,5 +1,5 @@
 // Signed-in orgs (one API key each) kept in localStorage; the org switcher picks among them.
-import { setApiKey, type Org } from "../api";
+import { setApiKey, setCsrfToken, type Org, type SessionInfo } from "../api";
 
 const ORGS = "arbor.orgs";
 const CURRENT = "arbor.org";
@@ -38,4 +38,23 @@ export function signOut(id: string) {
   localStorage.setItem(ORGS, JSON.stringify(loadOrgs().filter((o) => o.id !== id)));
   localStorage.removeItem(CURRENT);
   currentOrg();
+}
+
+// A signed-in user (email and password): the cookie authenticates, so nothing secret is kept
+// here; the orgs come from the server's session. Takes precedence over stored API keys.
+let session: SessionInfo | null = null;
+
+export function setSession(info: SessionInfo | null) {
+  session = info;
+  setCsrfToken(info?.csrf_token ?? "");
+  if (info) setApiKey("");
+  else currentOrg();
+}
+
+export function userSession(): SessionInfo | null {
+  return session;
+}
+
+export function sessionOrg(info: SessionInfo): Org {
+  return { id: info.org.id, name: info.org.name, key: "", role: info.org.role };
 }

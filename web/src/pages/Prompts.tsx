@@ -1,10 +1,12 @@
 // Prompts of a project (GET /v1/prompt, protocol §4.8) and their versions. A version is the
-// prompt's _xact_id; an older one is read with `?slug=…&version=…`.
+// prompt's _xact_id; the list comes from GET /v1/prompt/{id}/versions and an older one is read
+// with GET /v1/prompt/{id}?version=….
 import { useState } from "react";
 import { call, type Row } from "../api";
 import { asMessages, Chat } from "../components/Chat";
 import { JsonView } from "../components/JsonView";
 import { Empty, ErrorBox, Loading } from "../components/States";
+import { lineDiff, promptText } from "../lib/diff";
 import { ago } from "../lib/format";
 import { useAsync } from "../lib/useAsync";
 
@@ -43,27 +45,29 @@ export default function Prompts({ projectId }: { projectId: string }) {
           ))}
         </ul>
       </div>
-      {selected && <PromptView key={selected.id} projectId={projectId} prompt={selected} />}
+      {selected && <PromptView key={selected.id} prompt={selected} />}
     </section>
   );
 }
 
-function PromptView({ projectId, prompt }: { projectId: string; prompt: Row }) {
+interface Version {
+  _xact_id: string;
+  version: string;
+  created: string;
+  digest: string;
+}
+
+// One prompt: its versions (GET /v1/prompt/{id}/versions, newest first), the selected one, and
+// optionally a line diff of its text against another version.
+function PromptView({ prompt }: { prompt: Row }) {
+  const base = `/v1/prompt/${encodeURIComponent(prompt.id)}`;
+  const versions = useAsync((signal) => call<{ objects: Version[] }>(`${base}/versions`, { signal }), [base]);
   const [version, setVersion] = useState<string>(prompt._xact_id);
-  const shown = useAsync(
-    async (signal) =>
-      version === prompt._xact_id
-        ? prompt
-        : (
-            await call<{ objects: Row[] }>(
-              `/v1/prompt?project_id=${encodeURIComponent(projectId)}&slug=${encodeURIComponent(
-                prompt.slug,
-              )}&version=${encodeURIComponent(version)}`,
-              { signal },
-            )
-          ).objects[0],
-    [version],
-  );
+  const [against, setAgainst] = useState<string | null>(null);
+  const load = (v: string, signal: AbortSignal) =>
+    v === prompt._xact_id ? Promise.resolve(prompt) : call<Row>(`${base}?version=${encodeURIComponent(v)}`, { signal });
+  const shown = useAsync((signal) => load(version, signal), [version]);
+  const other = useAsync((signal) => (against ? load(against, signal) : Promise.resolve(null)), [against]);
   const [draft, setDraft] = useState(version);
   const p = shown.data;
   const data = p?.prompt_data ?? {};
@@ -85,6 +89,33 @@ function PromptView({ projectId, prompt }: { projectId: string; prompt: Row }) {
         <button type="submit">Load version</button>
         <small>latest: <span className="mono">{prompt._xact_id}</span> · {ago(prompt.created)}</small>
       </form>
+      {versions.error ? (
+        <ErrorBox error={versions.error} retry={versions.reload} />
+      ) : (
+        <table className="versions" aria-label="Versions">
+          <tbody>
+            {(versions.data?.objects ?? []).map((v, i) => (
+              <tr key={v._xact_id} className={v._xact_id === version ? "active" : ""}>
+                <td>
+                  <button type="button" className="link mono" onClick={() => { setVersion(v._xact_id); setDraft(v._xact_id); }}>
+                    {v.version}
+                  </button>
+                  {i === 0 && <small> latest</small>}
+                </td>
+                <td title={v.created}>{ago(v.created)}</td>
+                <td className="mono" title="content digest">{v.digest}</td>
+                <td>
+                  {v._xact_id !== version && (
+                    <button type="button" className="link" onClick={() => setAgainst(against === v._xact_id ? null : v._xact_id)}>
+                      {against === v._xact_id ? "hide diff" : "diff"}
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
       {shown.loading ? (
         <Loading />
       ) : shown.error ? (
@@ -93,6 +124,9 @@ function PromptView({ projectId, prompt }: { projectId: string; prompt: Row }) {
         <Empty>No such version.</Empty>
       ) : (
         <>
+          {against && other.data && (
+            <PromptDiff before={promptText(other.data.prompt_data)} after={promptText(data)} />
+          )}
           {p.description && <p>{p.description}</p>}
           {msgs ? <Chat messages={msgs} /> : data.prompt?.content ? <pre>{data.prompt.content}</pre> : null}
           <h3>Options</h3>
@@ -102,5 +136,18 @@ function PromptView({ projectId, prompt }: { projectId: string; prompt: Row }) {
         </>
       )}
     </div>
+  );
+}
+
+function PromptDiff({ before, after }: { before: string; after: string }) {
+  return (
+    <pre className="prompt-diff" data-testid="prompt-diff" aria-label="Diff">
+      {lineDiff(before, after).map((l, i) => (
+        <div key={i} className={`diff-${l.op}`}>
+          {l.op === "add" ? "+ " : l.op === "del" ? "- " : "  "}
+          {l.text}
+        </div>
+      ))}
+    </pre>
   );
 }

@@ -7,7 +7,7 @@ import { asMessages, Chat } from "../components/Chat";
 import { JsonView } from "../components/JsonView";
 import { Link } from "../components/Link";
 import { Empty, ErrorBox, Loading } from "../components/States";
-import { ago, num, seconds } from "../lib/format";
+import { ago, num, preview, seconds } from "../lib/format";
 import { links } from "../lib/router";
 import { useAsync } from "../lib/useAsync";
 import { usePageProject } from "../lib/project";
@@ -209,7 +209,59 @@ function SpanDetail({ span }: { span: Row }) {
           ))}
         </Block>
       )}
+      <AuditTrail span={span} />
     </div>
+  );
+}
+
+// Who changed this span, when and from where: the row's audit_data entries (feedback, review)
+// and those of its comments, oldest first (docs/api.md, "Audit trail").
+export function auditEntries(span: Row): Row[] {
+  const own: Row[] = Array.isArray(span.audit_data) ? span.audit_data : [];
+  const fromComments: Row[] = (Array.isArray(span.comments) ? span.comments : []).flatMap((c: Row) =>
+    (Array.isArray(c.audit_data) ? c.audit_data : []).map((e: Row) => ({
+      ...e,
+      audit_data: { action: "comment", text: c.comment?.text },
+    })),
+  );
+  return [...own, ...fromComments].sort((a, b) => String(a._xact_id).localeCompare(String(b._xact_id)));
+}
+
+function describeChange(c: Row): string {
+  const path = Array.isArray(c.path) ? c.path.join(".") : "?";
+  if (!("to" in c)) return path;
+  return "from" in c && c.from !== null ? `${path} ${preview(c.from, 40)} → ${preview(c.to, 40)}` : `${path} = ${preview(c.to, 40)}`;
+}
+
+function AuditTrail({ span }: { span: Row }) {
+  const entries = auditEntries(span);
+  if (entries.length === 0) return null;
+  return (
+    <Block title="Audit trail">
+      <ul className="audit" aria-label="Audit trail">
+        {entries.map((e, i) => {
+          const a = e.audit_data ?? {};
+          const what =
+            a.action === "comment"
+              ? `comment “${preview(a.text, 60)}”`
+              : a.action === "merge" && Array.isArray(a.changes) && a.changes.length
+                ? a.changes.map(describeChange).join(", ")
+                : String(a.action ?? "change");
+          return (
+            <li key={i} data-testid="audit-entry">
+              <span className="badge" data-testid="audit-source">{e.source}</span> {what}
+              <small title={e.created}>
+                {" "}
+                · {ago(e.created)}
+                {e.user_id ? ` · user ${String(e.user_id).slice(0, 8)}` : ""}
+                {e.key_id ? ` · key ${String(e.key_id).slice(0, 8)}` : ""}
+                {e.metadata && Object.keys(e.metadata).length ? ` · ${preview(e.metadata, 80)}` : ""}
+              </small>
+            </li>
+          );
+        })}
+      </ul>
+    </Block>
   );
 }
 

@@ -145,6 +145,16 @@ test("read back the candidate with init({open: true}): rows, merged feedback, no
     const texts = (r.comments ?? []).map((cm) => cm?.comment?.text);
     assert.deepEqual(texts, COMMENTS[c.q] ? [COMMENTS[c.q]] : [], `${c.q} comments: ${JSON.stringify(r.comments)}`);
     for (const k of Object.keys(r)) assert.ok(!k.startsWith("_audit"), `internal field ${k} leaked into the row`);
+    // logFeedback sends `_audit_source: "external"` and its metadata: they become the row's
+    // (and the comment's) audit trail.
+    if (c.candFeedback !== undefined) {
+      const e = (r.audit_data ?? []).at(-1);
+      assert.equal(e?.source, "external", `${c.q} audit_data: ${JSON.stringify(r.audit_data)}`);
+      assert.deepEqual(e.metadata, { reviewer: "r1" });
+      assert.equal(e.audit_data.action, "merge");
+      assert.deepEqual(e.audit_data.changes.find((ch) => ch.path.join(".") === "scores.accuracy")?.to, c.candFeedback);
+    }
+    for (const cm of r.comments ?? []) assert.equal(cm.audit_data?.[0]?.source, "external", JSON.stringify(cm));
   });
 
   const asDs = await collect(ro.asDataset());

@@ -104,3 +104,15 @@ test("loadPrompt of an unknown slug, id or version fails", async () => {
     /not found/i,
   );
 });
+
+// getPromptVersions sends BTQL `from: project_prompts(<project>)` with `audit_log: true` and
+// keeps the rows whose audit_data.action is upsert/merge, as pretty (16-hex) versions.
+test("getPromptVersions lists every version of the prompt", async () => {
+  const pretty = (xact) => ((BigInt(xact) * 205891132094649n) % (1n << 64n)).toString(16).padStart(16, "0");
+  const versions = await bt.getPromptVersions(s.pid, s.v1.id);
+  assert.deepEqual([...versions].sort(), [pretty(s.v1._xact_id), pretty(s.v2._xact_id)].sort());
+  // Each pretty version loads the prompt as it was.
+  const old = await bt.loadPrompt({ id: s.v1.id, version: pretty(s.v1._xact_id) });
+  assert.equal(userMessage(old.build({ name: "Fa", persona: "calm" })), "Hello, Fa!");
+  assert.deepEqual(await bt.getPromptVersions(s.pid, "00000000-0000-4000-8000-000000000000"), []);
+});
