@@ -263,12 +263,13 @@ std::string Lower(std::string_view s) {
 bool LikeMatch(std::string_view text, std::string_view pattern) {
   std::size_t t = 0, p = 0, star_p = std::string_view::npos, star_t = 0;
   while (t < text.size()) {
-    if (p < pattern.size() && (pattern[p] == '_' || pattern[p] == text[t])) {
-      ++t;
-      ++p;
-    } else if (p < pattern.size() && pattern[p] == '%') {
+    // '%' first: it is a wildcard even where the text holds a literal '%'.
+    if (p < pattern.size() && pattern[p] == '%') {
       star_p = p++;
       star_t = t;
+    } else if (p < pattern.size() && (pattern[p] == '_' || pattern[p] == text[t])) {
+      ++t;
+      ++p;
     } else if (star_p != std::string_view::npos) {
       p = star_p + 1;
       t = ++star_t;
@@ -479,14 +480,33 @@ bj::value Evaluate(const Expr& e, const bj::object& row) {
       const bj::value* v = json::FindPath(row, e.path);
       return v ? *v : bj::value(nullptr);
     }
-    case ExprOp::kAnd:
-      return std::all_of(e.children.begin(), e.children.end(),
-                         [&](const Expr& c) { return Matches(c, row); });
-    case ExprOp::kOr:
-      return std::any_of(e.children.begin(), e.children.end(),
-                         [&](const Expr& c) { return Matches(c, row); });
-    case ExprOp::kNot:
-      return !Matches(e.children[0], row);
+    // Three-valued logic as in SQL: null is "unknown", so NOT (x = 1) excludes rows without x
+    // just as x != 1 does, and a filter keeps a row only when it is true.
+    case ExprOp::kAnd: {
+      bool unknown = false;
+      for (const Expr& c : e.children) {
+        bj::value v = Evaluate(c, row);
+        if (v.is_null()) {
+          unknown = true;
+        } else if (!IsTrue(v)) {
+          return false;
+        }
+      }
+      return unknown ? bj::value(nullptr) : bj::value(true);
+    }
+    case ExprOp::kOr: {
+      bool unknown = false;
+      for (const Expr& c : e.children) {
+        bj::value v = Evaluate(c, row);
+        if (IsTrue(v)) return true;
+        unknown = unknown || v.is_null();
+      }
+      return unknown ? bj::value(nullptr) : bj::value(false);
+    }
+    case ExprOp::kNot: {
+      bj::value v = Evaluate(e.children[0], row);
+      return v.is_null() ? bj::value(nullptr) : bj::value(!IsTrue(v));
+    }
     case ExprOp::kIsNull:
       return Evaluate(e.children[0], row).is_null();
     case ExprOp::kIsNotNull:
