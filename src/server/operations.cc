@@ -3,10 +3,10 @@
 #include <chrono>
 #include <iostream>
 
+#include "api/http_client.h"
 #include "base/util.h"
 #include "json/json.h"
 #include "server/backup.h"
-#include "server/http_client.h"
 
 namespace arbor::ops {
 
@@ -111,7 +111,11 @@ void Operations::TelemetryLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
     lock.unlock();
-    auto sent = HttpPostJson(options_.telemetry_url, json::Serialize(TelemetryPayload()), {}, 5000);
+    auto sent = api::HttpFetch({.method = "POST",
+                                .url = options_.telemetry_url,
+                                .headers = {{"Content-Type", "application/json"}},
+                                .body = json::Serialize(TelemetryPayload()),
+                                .timeout_ms = 5000});
     if (!sent.ok() || sent->status / 100 != 2) {
       std::cerr << "arbor: telemetry not delivered: "
                 << (sent.ok() ? "HTTP " + std::to_string(sent->status) : sent.status().message())

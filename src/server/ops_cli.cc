@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "api/http_client.h"
 #include "catalog/catalog.h"
 #include "ingest/writer.h"
 #include "json/json.h"
@@ -15,7 +16,6 @@
 #include "query/engine.h"
 #include "server/admin_socket.h"
 #include "server/backup.h"
-#include "server/http_client.h"
 #include "storage/row_store.h"
 #include "storage/segments.h"
 #include "storage/wal.h"
@@ -48,9 +48,14 @@ Status ExportOverHttp(const ExportSpec& spec, bj::object ast, std::ostream& out)
   while (!base.empty() && base.back() == '/') base.pop_back();
   for (;;) {
     bj::object body{{"query", ast}, {"fmt", "json"}};
-    ASSIGN_OR_RETURN(HttpReply reply,
-                     HttpPostJson(base + "/btql", json::Serialize(body),
-                                  {{"Authorization", "Bearer " + spec.api_key}}, 60000));
+    ASSIGN_OR_RETURN(api::HttpReply reply,
+                     api::HttpFetch({.method = "POST",
+                                     .url = base + "/btql",
+                                     .headers = {{"Content-Type", "application/json"},
+                                                 {"Authorization", "Bearer " + spec.api_key}},
+                                     .body = json::Serialize(body),
+                                     .timeout_ms = 60000,
+                                     .body_bytes_max = std::size_t{1} << 30}));
     if (reply.status != 200) {
       return Unavailable("server answered HTTP " + std::to_string(reply.status) + ": " +
                          reply.body);
