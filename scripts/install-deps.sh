@@ -6,7 +6,7 @@ packages=(
   libboost1.81-dev libboost-system1.81-dev libboost-context1.81-dev libboost-json1.81-dev
   libssl-dev libsqlite3-dev libsodium-dev libargon2-dev libgtest-dev libgmock-dev libpq-dev zlib1g-dev
   libgrpc++-dev
-  postgresql python3-venv curl chromium
+  postgresql python3-venv curl chromium zstd
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,8 +1,9 @@
 // What each route needs (control/access.h) and the one place it is checked. Routes say
 // nothing unless they want more than their method implies (GET reads, the rest write); the
 // table below raises admin areas and marks the POST routes that only read. Write routes on a
-// project's objects name a resolver that finds the projects a request touches, so a caller
-// whose org role is too low can still act where an ACL grants it more.
+// project's objects name a resolver that finds the objects a request touches, so a caller
+// whose org role is too low can still act where an ACL grants it more; routes that write rows
+// leave the check to the row write path (api/row_writes.h), which sees every row's object.
 #include <string_view>
 
 #include "api/app.h"
@@ -72,37 +73,29 @@ StatusOr<ObjectKind> KindOf(const std::string& type) {
   return NotFound("unknown object type " + type);
 }
 
-}  // namespace
-
-StatusOr<std::string> App::ObjectProject(const control::Principal& who, const std::string& type,
-                                         const std::string& id) const {
-  ASSIGN_OR_RETURN(ObjectKind kind, KindOf(type));
-  ASSIGN_OR_RETURN(auto object, deps_.catalog.GetObject(who.org_id, kind, id));
-  return kind == ObjectKind::kProject ? object.id : object.project_id;
+// Routes that write rows through App::WriteRows and nothing else of a project's, and the
+// routes that stage blobs (overflow payloads, attachments) that only such a write can use.
+bool WritesOnlyRows(const std::string& pattern) {
+  for (const char* p :
+       {"/logs3", "/v1/{}/{}/insert", "/v1/{}/{}/feedback", "/otel/v1/traces", "/v1/traces",
+        "/otel/v1/logs", "/v1/logs", "/api/public/otel/v1/traces", "/api/public/ingestion",
+        "/api/public/scores", "/logs3/overflow", "/attachment", "/attachment/status"}) {
+    if (pattern == p) return true;
+  }
+  return false;
 }
 
-// /logs3: the object each row names. Overflow references are not opened here: callers that
-// rely on ACLs send their rows inline.
-StatusOr<std::vector<std::string>> App::RowProjects(const Call& c) const {
-  ASSIGN_OR_RETURN(bj::object body, BodyObject(c.request));
-  const bj::value* rows = body.if_contains("rows");
-  if (rows == nullptr || !rows->is_array()) return InvalidArgument("body needs a 'rows' array");
-  std::vector<std::string> out;
-  for (const bj::value& row : rows->get_array()) {
-    if (!row.is_object()) return InvalidArgument("each row must be an object");
-    const bj::object& r = row.get_object();
-    std::string found;
-    for (const char* field : {"experiment_id", "dataset_id", "project_id"}) {
-      const bj::value* v = r.if_contains(field);
-      if (v == nullptr || !v->is_string()) continue;
-      std::string type = std::string(field).substr(0, std::string(field).size() - 3);
-      ASSIGN_OR_RETURN(found, ObjectProject(c.principal, type, std::string(v->get_string())));
-      break;
-    }
-    if (found.empty()) return InvalidArgument("a row names no experiment, dataset or project");
-    out.push_back(std::move(found));
+}  // namespace
+
+StatusOr<control::ObjectRef> App::ObjectOf(const control::Principal& who, const std::string& type,
+                                           const std::string& id) const {
+  ASSIGN_OR_RETURN(ObjectKind kind, KindOf(type));
+  ASSIGN_OR_RETURN(auto object, deps_.catalog.GetObject(who.org_id, kind, id));
+  if (kind == ObjectKind::kProject) {
+    return control::ObjectRef{
+        .type = type == "project" ? "project" : "project_log", .id = id, .project_id = id};
   }
-  return out;
+  return control::ObjectRef{.type = type, .id = id, .project_id = object.project_id};
 }
 
 std::optional<Response> App::Authorize(const Route& route, const Call& call) const {
@@ -112,13 +105,21 @@ std::optional<Response> App::Authorize(const Route& route, const Call& call) con
   if (have >= want) return std::nullopt;
   const std::string why = std::string("this needs the ") + control::RoleName(want) +
                           " role; the caller's role is " + control::RoleName(have);
-  if (!route.projects || need > Need::kWrite) return Error(PermissionDenied(why));
-  // Only ACL grants can help now: a request whose projects cannot be told is refused.
-  auto projects = route.projects(call);
-  if (!projects.ok())
-    return Error(PermissionDenied(why + " (" + projects.status().message() + ")"));
-  if (projects->empty()) return Error(PermissionDenied(why));
-  Status st = access_->RequireProjects(call.principal, need, *projects);
+  if (need > Need::kWrite) return Error(PermissionDenied(why));
+  // Only ACL grants can help now. Row writes are checked row by row where they are written;
+  // here, only that the caller may write somewhere.
+  if (route.checks_rows) {
+    auto best = access_->BestRole(call.principal);
+    if (!best.ok()) return Error(best.status());
+    if (*best < want) return Error(PermissionDenied(why));
+    return std::nullopt;
+  }
+  if (!route.objects) return Error(PermissionDenied(why));
+  // A request whose objects cannot be told is refused.
+  auto objects = route.objects(call);
+  if (!objects.ok()) return Error(PermissionDenied(why + " (" + objects.status().message() + ")"));
+  if (objects->empty()) return Error(PermissionDenied(why));
+  Status st = access_->RequireObjects(call.principal, need, *objects);
   if (!st.ok()) return Error(st);
   return std::nullopt;
 }
@@ -131,7 +132,7 @@ boost::json::array RouteTable(const Router& router) {
                              {"pattern", r.pattern},
                              {"public", r.public_route},
                              {"need", control::NeedName(need)},
-                             {"project_scoped", static_cast<bool>(r.projects)}});
+                             {"project_scoped", static_cast<bool>(r.objects) || r.checks_rows}});
   }
   return out;
 }
@@ -144,34 +145,39 @@ void App::AddAccessRoutes() {
 }
 
 void App::ApplyAccessPolicy() {
+  using control::ObjectRef;
+  using Refs = std::vector<ObjectRef>;
   auto by_id = [this](const char* type) {
-    return [this, type](const Call& c) -> StatusOr<std::vector<std::string>> {
-      ASSIGN_OR_RETURN(std::string p, ObjectProject(c.principal, type, c.params[0]));
-      return std::vector<std::string>{p};
+    return [this, type](const Call& c) -> StatusOr<Refs> {
+      ASSIGN_OR_RETURN(ObjectRef o, ObjectOf(c.principal, type, c.params[0]));
+      return Refs{o};
     };
   };
-  auto typed = [this](const Call& c) -> StatusOr<std::vector<std::string>> {
-    ASSIGN_OR_RETURN(std::string p, ObjectProject(c.principal, c.params[0], c.params[1]));
-    return std::vector<std::string>{p};
+  // Creating an object of `type` in the project the body names.
+  auto in_body_project = [this](const char* type) {
+    return [this, type](const Call& c) -> StatusOr<Refs> {
+      ASSIGN_OR_RETURN(bj::object body, BodyObject(c.request));
+      ASSIGN_OR_RETURN(auto id, OptString(body, "project_id"));
+      ASSIGN_OR_RETURN(auto name, OptString(body, "project_name"));
+      std::string project;
+      if (id) {
+        ASSIGN_OR_RETURN(ObjectRef p, ObjectOf(c.principal, "project", *id));
+        project = p.id;
+      } else {
+        if (!name) return InvalidArgument("no project_id or project_name");
+        ASSIGN_OR_RETURN(
+            auto found,
+            deps_.catalog.ListObjects(c.principal.org_id, ObjectKind::kProject, {.name = *name}));
+        if (found.empty()) return NotFound("no project named " + *name);
+        project = found.front().id;
+      }
+      return Refs{ObjectRef{.type = type, .id = "", .project_id = project}};
+    };
   };
-  auto body_project = [this](const Call& c) -> StatusOr<std::vector<std::string>> {
-    ASSIGN_OR_RETURN(bj::object body, BodyObject(c.request));
-    ASSIGN_OR_RETURN(auto id, OptString(body, "project_id"));
-    ASSIGN_OR_RETURN(auto name, OptString(body, "project_name"));
-    if (id) {
-      ASSIGN_OR_RETURN(std::string p, ObjectProject(c.principal, "project", *id));
-      return std::vector<std::string>{p};
-    }
-    if (!name) return InvalidArgument("no project_id or project_name");
-    ASSIGN_OR_RETURN(auto found, deps_.catalog.ListObjects(c.principal.org_id, ObjectKind::kProject,
-                                                           {.name = *name}));
-    if (found.empty()) return NotFound("no project named " + *name);
-    return std::vector<std::string>{found.front().id};
-  };
-  auto function_project = [this](const char* kind) {
-    return [this, kind](const Call& c) -> StatusOr<std::vector<std::string>> {
+  auto function_object = [this](const char* kind) {
+    return [this, kind](const Call& c) -> StatusOr<Refs> {
       ASSIGN_OR_RETURN(auto f, functions_->Get(c.principal.org_id, kind, c.params[0], {}));
-      return std::vector<std::string>{f.project_id};
+      return Refs{ObjectRef{.type = kind, .id = f.id, .project_id = f.project_id}};
     };
   };
   for (Route& r : router_.mutable_routes()) {
@@ -184,23 +190,26 @@ void App::ApplyAccessPolicy() {
         }
       }
     }
-    if (r.projects || r.need != Need::kWrite) continue;
+    if (r.objects || r.need != Need::kWrite) continue;
     const std::string& p = r.pattern;
-    if (p == "/logs3") {
-      r.projects = [this](const Call& c) { return RowProjects(c); };
-    } else if (p == "/v1/{}/{}/insert" || p == "/v1/{}/{}/feedback") {
-      r.projects = typed;
+    if (WritesOnlyRows(p)) {
+      r.checks_rows = true;
     } else if (p == "/v1/project/{}" || p == "/v1/experiment/{}" || p == "/v1/dataset/{}") {
-      r.projects = by_id(p == "/v1/project/{}"      ? "project"
-                         : p == "/v1/experiment/{}" ? "experiment"
-                                                    : "dataset");
-    } else if (p == "/v1/experiment" || p == "/v1/dataset" || p == "/api/experiment/register" ||
-               p == "/api/dataset/register" || p == "/v1/prompt" || p == "/v1/function") {
-      r.projects = body_project;
+      r.objects = by_id(p == "/v1/project/{}"      ? "project"
+                        : p == "/v1/experiment/{}" ? "experiment"
+                                                   : "dataset");
+    } else if (p == "/v1/experiment" || p == "/api/experiment/register") {
+      r.objects = in_body_project("experiment");
+    } else if (p == "/v1/dataset" || p == "/api/dataset/register") {
+      r.objects = in_body_project("dataset");
+    } else if (p == "/v1/prompt") {
+      r.objects = in_body_project(control::kPromptKind);
+    } else if (p == "/v1/function") {
+      r.objects = in_body_project(control::kFunctionKind);
     } else if (p == "/v1/prompt/{}") {
-      r.projects = function_project(control::kPromptKind);
+      r.objects = function_object(control::kPromptKind);
     } else if (p == "/v1/function/{}") {
-      r.projects = function_project(control::kFunctionKind);
+      r.objects = function_object(control::kFunctionKind);
     }
   }
 }

@@ -2,6 +2,7 @@
 
 #include "api/basic_auth.h"
 #include "api/cors.h"
+#include "api/row_writes.h"
 #include "base/limits.h"
 #include "base/util.h"
 #include "json/json.h"
@@ -98,18 +99,7 @@ Response App::Dispatch(const Request& request, Served& served) const {
 }
 
 StatusOr<std::uint64_t> App::WriteRows(const control::Principal& who, bj::array rows) const {
-  if (rows.size() > limits::logs3_rows_max) {
-    return PayloadTooLarge("at most " + std::to_string(limits::logs3_rows_max) +
-                           " rows per request");
-  }
-  ASSIGN_OR_RETURN(auto parsed, ingest::ParseRows(std::move(rows)));
-  // Audit entries name the API key (and user) that wrote them (ingest/audit.h).
-  for (auto& r : parsed) {
-    if (!r.audit) continue;
-    r.audit->key_id = who.key_id;
-    r.audit->user_id = who.user_id;
-  }
-  return deps_.writer.Write(who.org_id, std::move(parsed));
+  return WriteRowsAs(deps_.writer, deps_.catalog, who, std::move(rows));
 }
 
 std::string App::SignedUrl(const Request& request, const std::string& path,

@@ -89,9 +89,9 @@ class App {
   void AddAccessRoutes();
   void ApplyAccessPolicy();
   std::optional<Response> Authorize(const Route& route, const Call& call) const;
-  StatusOr<std::vector<std::string>> RowProjects(const Call& call) const;
-  StatusOr<std::string> ObjectProject(const control::Principal& who, const std::string& type,
-                                      const std::string& id) const;
+  // The ACL object for an object type as routes name it ("project_logs", ...) and an id.
+  StatusOr<control::ObjectRef> ObjectOf(const control::Principal& who, const std::string& type,
+                                        const std::string& id) const;
   std::optional<Response> Admit(const Request& request, const Served& served) const;
   void Observe(const Request& request, const Served& served, Response& response,
                std::int64_t start_us) const;

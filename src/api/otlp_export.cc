@@ -15,8 +15,8 @@ namespace {
 // An exported-span parent also nests the row under that span.
 class ParentResolver {
  public:
-  ParentResolver(control::Registry& registry, const std::string& org_id)
-      : registry_(registry), org_id_(org_id) {}
+  ParentResolver(control::Registry& registry, const std::string& org_id, bool create_projects)
+      : registry_(registry), org_id_(org_id), create_projects_(create_projects) {}
 
   Status Route(const std::string& parent_text, bj::object& row) {
     auto it = cache_.find(parent_text);
@@ -43,7 +43,8 @@ class ParentResolver {
       case otlp::ParentKind::kProjectId:
         return bj::object{{"project_id", parent.value}, {"log_id", "g"}};
       case otlp::ParentKind::kProjectName: {
-        ASSIGN_OR_RETURN(auto project, registry_.ResolveProject(org_id_, "", parent.value));
+        ASSIGN_OR_RETURN(auto project,
+                         registry_.ResolveProject(org_id_, "", parent.value, create_projects_));
         return bj::object{{"project_id", project.id}, {"log_id", "g"}};
       }
       case otlp::ParentKind::kPlaygroundId:
@@ -54,6 +55,7 @@ class ParentResolver {
 
   control::Registry& registry_;
   const std::string& org_id_;
+  bool create_projects_;
   std::map<std::string, Resolved> cache_;
 };
 
@@ -86,7 +88,7 @@ std::pair<std::size_t, std::string> CheckParents(std::vector<otlp::SpanRow>& spa
 
 }  // namespace
 
-StatusOr<OtlpResult> ExportOtlp(control::Registry& registry, const std::string& org_id,
+StatusOr<OtlpResult> ExportOtlp(control::Registry& registry, const control::Principal& who,
                                 const RowWriter& write, std::string_view body,
                                 otlp::Encoding encoding, bool logs, const std::string& bt_parent,
                                 const std::string& project_name) {
@@ -107,7 +109,7 @@ StatusOr<OtlpResult> ExportOtlp(control::Registry& registry, const std::string& 
   }
   if (spans.empty()) return result;
 
-  ParentResolver resolver(registry, org_id);
+  ParentResolver resolver(registry, who.org_id, control::MayCreateProjects(who));
   bj::array rows;
   rows.reserve(spans.size() - rejected);
   for (auto& s : spans) {

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "base/status.h"
+#include "control/access.h"
 #include "control/registry.h"
 #include "ingest/otlp.h"
 
@@ -26,7 +27,8 @@ using RowWriter = std::function<StatusOr<std::uint64_t>(boost::json::array rows)
 
 // Errors: a malformed body (InvalidArgument), too many spans (PayloadTooLarge), every row
 // rejected (InvalidArgument with the first reason; nothing written), or the write's own error.
-StatusOr<OtlpResult> ExportOtlp(control::Registry& registry, const std::string& org_id,
+// Projects named by name are created unless the caller may not (below editor: NotFound).
+StatusOr<OtlpResult> ExportOtlp(control::Registry& registry, const control::Principal& who,
                                 const RowWriter& write, std::string_view body,
                                 ingest::otlp::Encoding encoding, bool logs,
                                 const std::string& bt_parent, const std::string& project_name);

@@ -19,9 +19,9 @@ struct Call {
 };
 
 using RouteHandler = std::function<Response(const Call&)>;
-// The projects a request acts on, for principals whose org role alone is not enough: their
-// per-project ACL grants decide (api/access_policy.cc). Errors answer the request.
-using ProjectResolver = std::function<StatusOr<std::vector<std::string>>(const Call&)>;
+// The objects a request acts on, for principals whose org role alone is not enough: their ACL
+// grants there decide (api/access_policy.cc). Errors answer the request.
+using ObjectResolver = std::function<StatusOr<std::vector<control::ObjectRef>>(const Call&)>;
 
 struct Route {
   std::string method;
@@ -31,7 +31,10 @@ struct Route {
   // The lowest org role that may call it (control/access.h); checked once, in App::Dispatch.
   // kByMethod: read for GET, write otherwise, unless api/access_policy.cc says more.
   control::Need need = control::Need::kByMethod;
-  ProjectResolver projects;  // empty: only the org role counts
+  ObjectResolver objects;  // empty: only the org role counts
+  // The route writes rows only through App::WriteRows, which checks each row's object itself
+  // (OTLP and Langfuse find the objects while decoding): Dispatch lets any member through.
+  bool checks_rows = false;
 };
 
 class Router {

@@ -38,7 +38,9 @@ StatusOr<bj::object> Routing(const Call& c, control::Registry& registry) {
     case otlp::ParentKind::kProjectId:
       return bj::object{{"project_id", p.value}, {"log_id", "g"}};
     case otlp::ParentKind::kProjectName: {
-      ASSIGN_OR_RETURN(auto project, registry.ResolveProject(c.principal.org_id, "", p.value));
+      ASSIGN_OR_RETURN(auto project,
+                       registry.ResolveProject(c.principal.org_id, "", p.value,
+                                               control::MayCreateProjects(c.principal)));
       return bj::object{{"project_id", project.id}, {"log_id", "g"}};
     }
     case otlp::ParentKind::kPlaygroundId:

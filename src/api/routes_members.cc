@@ -144,7 +144,9 @@ StatusOr<catalog::ApiKey> OwnToken(catalog::Catalog& catalog, const std::string&
   return NotFound("no service token with id " + id);
 }
 
-Response CreateToken(catalog::Catalog& catalog, control::Auth& auth, const Call& c) {
+// POST makes a token; PUT replaces the live token of the same name (revoked, a new secret
+// issued under the given role) or makes one.
+Response CreateToken(catalog::Catalog& catalog, control::Auth& auth, const Call& c, bool replace) {
   auto body = BodyObject(c.request);
   if (!body.ok()) return Error(body.status());
   if (Status st = CheckOrgFields(*body, c.principal); !st.ok()) return Error(st);
@@ -158,6 +160,20 @@ Response CreateToken(catalog::Catalog& catalog, control::Auth& auth, const Call&
   if (!role.ok()) return Error(role.status());
   if (control::ParseRole(*role) > control::ParseRole(c.principal.role)) {
     return Error(PermissionDenied("a service token cannot have a higher role than its creator"));
+  }
+  if (replace) {
+    auto keys = catalog.ListApiKeys();
+    if (!keys.ok()) return Error(keys.status());
+    for (const auto& k : *keys) {
+      if (k.org_id != c.principal.org_id || k.name != *name || k.revoked || !k.user_id.empty() ||
+          k.role.empty()) {
+        continue;
+      }
+      if (control::ParseRole(k.role) > control::ParseRole(c.principal.role)) {
+        return Error(PermissionDenied("a service token with a higher role than the caller's"));
+      }
+      if (Status st = auth.RevokeKey(c.principal.org_id, k.id); !st.ok()) return Error(st);
+    }
   }
   auto made =
       auth.CreateKey(control::KeySpec{.org_id = c.principal.org_id, .name = *name, .role = *role});
@@ -195,7 +211,9 @@ void AddMemberRoutes(Router& router, catalog::Catalog& catalog, control::Auth& a
        }});
 
   router.Add({"POST", "/v1/service_token", false,
-              [&catalog, &auth](const Call& c) { return CreateToken(catalog, auth, c); }});
+              [&catalog, &auth](const Call& c) { return CreateToken(catalog, auth, c, false); }});
+  router.Add({"PUT", "/v1/service_token", false,
+              [&catalog, &auth](const Call& c) { return CreateToken(catalog, auth, c, true); }});
   router.Add({"GET", "/v1/service_token", false, [&catalog](const Call& c) -> Response {
                 auto keys = catalog.ListApiKeys();
                 if (!keys.ok()) return Error(keys.status());

@@ -83,7 +83,7 @@ Response Export(const Call& c, bool logs, bool langfuse, control::Registry& regi
       langfuse && parent.empty() && basic && !basic->user.empty()) {
     parent = "project_name:" + basic->user;
   }
-  auto result = ExportOtlp(registry, c.principal.org_id, write, body, *encoding, logs, parent,
+  auto result = ExportOtlp(registry, c.principal, write, body, *encoding, logs, parent,
                            req.Header("x-project-name"));
   if (!result.ok()) return Error(result.status());
   return ExportResponse(*encoding, logs, result->rejected, result->message);

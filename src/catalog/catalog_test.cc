@@ -2,15 +2,33 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "base/util.h"
 
 namespace arbor::catalog {
 namespace {
 
+std::vector<std::string>& TempPaths() {
+  static std::vector<std::string> paths;
+  return paths;
+}
+
+// A fresh database path; the file and its WAL side files go when the test binary exits.
 std::string TempPath() {
-  return std::filesystem::temp_directory_path() / ("arbor-cat-" + NewUuid() + ".db");
+  if (TempPaths().empty()) {
+    std::atexit([] {
+      for (const std::string& p : TempPaths()) {
+        for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(p + suffix);
+      }
+    });
+  }
+  std::string path = std::filesystem::temp_directory_path() / ("arbor-cat-" + NewUuid() + ".db");
+  TempPaths().push_back(path);
+  return path;
 }
 
 TEST(SqliteCatalog, OrgsKeysAndObjectsPersist) {

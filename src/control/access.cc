@@ -19,10 +19,10 @@ bool Contains(const bj::object& data, const char* field, const std::string& id) 
                      [&](const bj::value& v) { return v.is_string() && v.get_string() == id; });
 }
 
-// Grants limited to one kind of object inside the project are not project-wide: they are
-// left out rather than over-granted.
-bool ProjectWide(std::string_view restrict_object_type) {
-  return restrict_object_type.empty() || restrict_object_type == "project";
+// A grant limited to one kind of object applies to objects of that kind only: left out
+// elsewhere rather than over-granted.
+bool Covers(std::string_view restrict_object_type, std::string_view object_type) {
+  return restrict_object_type.empty() || restrict_object_type == object_type;
 }
 
 }  // namespace
@@ -101,9 +101,14 @@ const std::vector<std::string>& PermissionNames() {
   return names;
 }
 
+bool MayCreateProjects(const Principal& who) {
+  return ParseRole(who.role) >= MinRole(Need::kWrite);
+}
+
 std::string Subject(const Principal& who) { return who.user_id.empty() ? who.key_id : who.user_id; }
 
-StatusOr<Role> Access::RoleLevel(const std::string& org_id, const std::string& role_id) {
+StatusOr<Role> Access::RoleLevel(const std::string& org_id, const std::string& role_id,
+                                 std::string_view object_type) {
   for (Role r : {Role::kViewer, Role::kEditor, Role::kAdmin, Role::kOwner}) {
     if (role_id == BuiltinRoleId(r)) return r;
   }
@@ -126,8 +131,9 @@ StatusOr<Role> Access::RoleLevel(const std::string& org_id, const std::string& r
           if (!p.is_object()) continue;
           const bj::value* name = p.get_object().if_contains("permission");
           const bj::value* only = p.get_object().if_contains("restrict_object_type");
-          bool wide = only == nullptr || !only->is_string() || ProjectWide(only->get_string());
-          if (name && name->is_string() && wide) {
+          bool covers =
+              only == nullptr || !only->is_string() || Covers(only->get_string(), object_type);
+          if (name && name->is_string() && covers) {
             best = std::max(best, PermissionLevel(name->get_string()));
           }
         }
@@ -168,13 +174,13 @@ StatusOr<std::vector<std::string>> Access::GroupsOf(const std::string& org_id,
   return std::vector<std::string>(in.begin(), in.end());
 }
 
-StatusOr<Role> Access::GrantLevel(const catalog::AclRecord& acl) {
-  if (!ProjectWide(acl.restrict_object_type)) return Role::kNone;
-  if (!acl.role_id.empty()) return RoleLevel(acl.org_id, acl.role_id);
+StatusOr<Role> Access::GrantLevel(const catalog::AclRecord& acl, std::string_view object_type) {
+  if (!Covers(acl.restrict_object_type, object_type)) return Role::kNone;
+  if (!acl.role_id.empty()) return RoleLevel(acl.org_id, acl.role_id, object_type);
   return PermissionLevel(acl.permission);
 }
 
-StatusOr<Role> Access::ProjectRole(const Principal& who, const std::string& project_id) {
+StatusOr<Role> Access::ObjectRole(const Principal& who, const ObjectRef& object) {
   Role best = ParseRole(who.role);
   const std::string subject = Subject(who);
   ASSIGN_OR_RETURN(auto groups, GroupsOf(who.org_id, subject));
@@ -182,27 +188,55 @@ StatusOr<Role> Access::ProjectRole(const Principal& who, const std::string& proj
     if (!a.user_id.empty()) return a.user_id == subject;
     return std::find(groups.begin(), groups.end(), a.group_id) != groups.end();
   };
-  ASSIGN_OR_RETURN(auto on_project, catalog_.ListAcls(who.org_id, {.object_type = "project",
-                                                                   .object_id = project_id}));
-  ASSIGN_OR_RETURN(auto on_org, catalog_.ListAcls(who.org_id, {.object_type = "organization",
-                                                               .object_id = who.org_id}));
-  on_project.insert(on_project.end(), on_org.begin(), on_org.end());
-  for (const auto& acl : on_project) {
+  // The ACLs on the org, on the object's project and on the object itself.
+  ASSIGN_OR_RETURN(auto acls, catalog_.ListAcls(who.org_id, {.object_type = "organization",
+                                                             .object_id = who.org_id}));
+  auto add = [&](const std::string& type, const std::string& id) -> Status {
+    if (id.empty()) return Status::Ok();
+    ASSIGN_OR_RETURN(auto more,
+                     catalog_.ListAcls(who.org_id, {.object_type = type, .object_id = id}));
+    acls.insert(acls.end(), more.begin(), more.end());
+    return Status::Ok();
+  };
+  RETURN_IF_ERROR(add("project", object.project_id));
+  if (object.type != "project" && object.type != "project_log") {
+    RETURN_IF_ERROR(add(object.type, object.id));
+  }
+  for (const auto& acl : acls) {
     if (!applies(acl)) continue;
-    ASSIGN_OR_RETURN(Role granted, GrantLevel(acl));
+    ASSIGN_OR_RETURN(Role granted, GrantLevel(acl, object.type));
     best = std::max(best, granted);
   }
   return best;
 }
 
-Status Access::RequireProjects(const Principal& who, Need need,
-                               const std::vector<std::string>& project_ids) {
+StatusOr<Role> Access::BestRole(const Principal& who) {
+  Role best = ParseRole(who.role);
+  const std::string subject = Subject(who);
+  ASSIGN_OR_RETURN(auto groups, GroupsOf(who.org_id, subject));
+  ASSIGN_OR_RETURN(auto acls, catalog_.ListAcls(who.org_id, {}));
+  for (const auto& a : acls) {
+    bool mine = a.user_id.empty()
+                    ? std::find(groups.begin(), groups.end(), a.group_id) != groups.end()
+                    : a.user_id == subject;
+    if (!mine) continue;
+    const std::string& type =
+        a.restrict_object_type.empty() ? a.object_type : a.restrict_object_type;
+    ASSIGN_OR_RETURN(Role granted, GrantLevel(a, type));
+    best = std::max(best, granted);
+  }
+  return best;
+}
+
+Status Access::RequireObjects(const Principal& who, Need need,
+                              const std::vector<ObjectRef>& objects) {
   const Role want = MinRole(need);
-  for (const std::string& pid : project_ids) {
-    ASSIGN_OR_RETURN(Role have, ProjectRole(who, pid));
+  for (const ObjectRef& o : objects) {
+    ASSIGN_OR_RETURN(Role have, ObjectRole(who, o));
     if (have < want) {
-      return PermissionDenied(std::string("this needs the ") + RoleName(want) +
-                              " role on project " + pid + "; the caller has " + RoleName(have));
+      std::string what = o.type + (o.id.empty() ? " in project " + o.project_id : " " + o.id);
+      return PermissionDenied(std::string("this needs the ") + RoleName(want) + " role on " + what +
+                              "; the caller has " + RoleName(have));
     }
   }
   return Status::Ok();

@@ -5,9 +5,12 @@
 //             datasets, prompts and functions
 //   admin   + API keys, service tokens, AI secrets, members, ACLs, groups, roles, org settings
 //   owner   + makes or unmakes owners
-// A route needs one of these levels (Need). On a project, a principal holds the highest of its
-// org role and the roles its ACLs grant there (to its user, or to a group it belongs to, on that
-// project or on the org): grants only ever add. Stateless apart from the catalog; thread-safe.
+// A route needs one of these levels (Need). On an object (a project, or an experiment, dataset,
+// project's logs, prompt or function inside one) a principal holds the highest of its org role
+// and the roles its ACLs grant there: ACLs on the org, on the object's project or on the object
+// itself, to its user or to a group it belongs to. An ACL with a restrict_object_type applies
+// only to objects of that type ("experiment" on a project: its experiments, not its logs).
+// Grants only ever add. Stateless apart from the catalog; thread-safe.
 #pragma once
 
 #include <string>
@@ -39,27 +42,46 @@ Role PermissionLevel(std::string_view permission);
 // Every permission name /v1/acl and /v1/role accept.
 const std::vector<std::string>& PermissionNames();
 
+// Whether a principal's org role lets it create projects (editors and above); ACL grants are
+// on existing projects only.
+bool MayCreateProjects(const Principal& who);
+
 // The identity ACLs and group memberships name: the user for user keys and sessions, the key
 // itself for service tokens and older keys (their service_account_id).
 std::string Subject(const Principal& who);
+
+// An object a request acts on. For a project and its logs, `id` is the project id; `id` is
+// empty for an object about to be created in `project_id`.
+struct ObjectRef {
+  std::string type;  // "project", "project_log", "experiment", "dataset", "prompt", "function"
+  std::string id;
+  std::string project_id;
+};
 
 class Access {
  public:
   explicit Access(catalog::Catalog& catalog) : catalog_(catalog) {}
 
-  // The principal's role on a project of its org.
-  StatusOr<Role> ProjectRole(const Principal& who, const std::string& project_id);
-  // Ok when `who` holds at least `need` on every project; PermissionDenied otherwise.
-  Status RequireProjects(const Principal& who, Need need,
-                         const std::vector<std::string>& project_ids);
-  // The level a role id grants: a built-in id, or a custom role's permissions (and roles).
-  StatusOr<Role> RoleLevel(const std::string& org_id, const std::string& role_id);
+  // The principal's role on an object of its org.
+  StatusOr<Role> ObjectRole(const Principal& who, const ObjectRef& object);
+  // The principal's role on a project itself.
+  StatusOr<Role> ProjectRole(const Principal& who, const std::string& project_id) {
+    return ObjectRole(who, {.type = "project", .id = project_id, .project_id = project_id});
+  }
+  // The highest role `who` holds on any object of its org (its org role, or a grant).
+  StatusOr<Role> BestRole(const Principal& who);
+  // Ok when `who` holds at least `need` on every object; PermissionDenied otherwise.
+  Status RequireObjects(const Principal& who, Need need, const std::vector<ObjectRef>& objects);
+  // The level a role id grants on objects of `object_type`: a built-in id, or a custom role's
+  // permissions (those restricted to another type left out) and included roles.
+  StatusOr<Role> RoleLevel(const std::string& org_id, const std::string& role_id,
+                           std::string_view object_type = "project");
 
  private:
   // Ids of the groups `subject` belongs to, directly or through member_groups.
   StatusOr<std::vector<std::string>> GroupsOf(const std::string& org_id,
                                               const std::string& subject);
-  StatusOr<Role> GrantLevel(const catalog::AclRecord& acl);
+  StatusOr<Role> GrantLevel(const catalog::AclRecord& acl, std::string_view object_type);
 
   catalog::Catalog& catalog_;
 };

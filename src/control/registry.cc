@@ -30,9 +30,14 @@ StatusOr<CatalogObject> Registry::RegisterProject(const std::string& org_id,
 }
 
 StatusOr<CatalogObject> Registry::ResolveProject(const std::string& org_id, const std::string& id,
-                                                 const std::string& name) {
+                                                 const std::string& name, bool create) {
   if (!id.empty()) return catalog_.GetObject(org_id, ObjectKind::kProject, id);
-  return RegisterProject(org_id, name.empty() ? "Global" : name);
+  const std::string& wanted = name.empty() ? "Global" : name;
+  if (create) return RegisterProject(org_id, wanted);
+  ASSIGN_OR_RETURN(auto found,
+                   catalog_.ListObjects(org_id, ObjectKind::kProject, {.name = wanted}));
+  if (found.empty()) return NotFound("no project named " + wanted);
+  return found.front();
 }
 
 StatusOr<CatalogObject> Registry::RegisterExperiment(const std::string& org_id,

@@ -27,9 +27,10 @@ class Registry {
   explicit Registry(catalog::Catalog& catalog) : catalog_(catalog) {}
 
   StatusOr<CatalogObject> RegisterProject(const std::string& org_id, const std::string& name);
-  // Resolves a project by id, or by name when `id` is empty (creating it).
+  // Resolves a project by id, or by name when `id` is empty (creating it when `create`, else
+  // NotFound: callers who may not create projects).
   StatusOr<CatalogObject> ResolveProject(const std::string& org_id, const std::string& id,
-                                         const std::string& name);
+                                         const std::string& name, bool create = true);
   StatusOr<CatalogObject> RegisterExperiment(const std::string& org_id,
                                              const CatalogObject& project,
                                              const ExperimentSpec& spec);

@@ -23,6 +23,10 @@ static_assert(kPrettyMultiplier * kPrettyInverse == 1);
 
 std::string XactToString(std::uint64_t xact) { return std::to_string(xact); }
 
+std::uint64_t XactAtOrBefore(std::uint64_t unix_seconds) {
+  return kXactTopBits | (unix_seconds << 16) | 0xffffu;
+}
+
 std::string XactToPretty(std::uint64_t xact) {
   char buf[17];
   std::snprintf(buf, sizeof(buf), "%016llx",

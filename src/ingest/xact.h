@@ -18,6 +18,10 @@ std::string XactToPretty(std::uint64_t xact);
 // Accepts the 19-digit decimal form and the 16-hex-digit pretty form.
 std::optional<std::uint64_t> ParseXact(std::string_view text);
 
+// The largest id the clock issues within `unix_seconds` (unless it ran ahead of the clock by
+// issuing more than 2^16 ids in a second): ids at or below it were written at or before then.
+std::uint64_t XactAtOrBefore(std::uint64_t unix_seconds);
+
 // Issues increasing ids: max(last + 1, top bits | unix seconds << 16).
 class XactClock {
  public:

@@ -77,7 +77,9 @@ StatusOr<QueryResult> Engine::RunAggregate(const std::string& org_id, const Quer
   for (const std::string& id : q.object_ids) {
     const storage::ObjectRows* rows = store_.Find(ingest::ObjectKey(org_id, {q.source, id}));
     if (rows == nullptr) continue;
-    ASSIGN_OR_RETURN(auto selected, Select(*rows, q, snapshot, 0, SIZE_MAX));
+    // Groups and measures that read only light fields never need the rows' bodies.
+    const bool light_ok = ReadsOnlyLight(q.dimensions) && ReadsOnlyLight(q.measures);
+    ASSIGN_OR_RETURN(auto selected, Select(*rows, q, snapshot, 0, SIZE_MAX, Reads(light_ok)));
     for (const auto& v : selected) {
       bj::array dims;
       for (const SelectItem& d : q.dimensions) dims.push_back(Evaluate(d.expr, *v.row));

@@ -26,7 +26,8 @@ StatusOr<QueryResult> Engine::RunWithAnySpan(const std::string& org_id, const Qu
     for (const std::string& id : q.object_ids) {
       const storage::ObjectRows* rows = store_.Find(ingest::ObjectKey(org_id, {q.source, id}));
       if (rows == nullptr) continue;
-      auto selected = Select(*rows, scan, snapshot, 0, SIZE_MAX);
+      // Trace keys are light fields.
+      auto selected = Select(*rows, scan, snapshot, 0, SIZE_MAX, Reads(true));
       if (!selected.ok()) {
         scan_error = selected.status();
         continue;

@@ -39,20 +39,31 @@ StatusOr<std::vector<storage::VisibleRow>> Engine::AllRows(const std::string& or
                                                            const ingest::ObjectRef& object) {
   const storage::ObjectRows* rows = store_.Find(ingest::ObjectKey(org_id, object));
   if (rows == nullptr) return std::vector<storage::VisibleRow>{};
-  return rows->ScanIf(writer_.visible_xact(), 0, SIZE_MAX,
-                      [](const bj::object& r) { return !IsComment(r); });
+  // Light rows: counts and _xact_ids need no bodies (summary.cc reads what else it needs).
+  auto live = [](const bj::object& r) { return !IsComment(r); };
+  return rows->ScanIf(
+      writer_.visible_xact(), 0, SIZE_MAX,
+      light_rows_ ? storage::ScanFilter{.light = live} : storage::ScanFilter{.full = live});
+}
+
+RowReads Engine::Reads(bool light_ok) const {
+  if (!light_rows_) return RowReads::kBodiesOnly;
+  return light_ok ? RowReads::kLightOk : RowReads::kBodies;
 }
 
 // Sorted spans: every matching row is ranked on its sort key (evaluated once), only the
 // requested page is ordered (partial sort) and presented; rows off the page are never copied.
+// Keys that read only light fields are taken from light rows: only the page needs bodies.
 StatusOr<QueryResult> Engine::RunSorted(const std::string& org_id, const Query& q,
                                         const Cursor& start) {
   struct Ranked {
     SortKey key;
     std::size_t ordinal = 0;  // selection order, for a stable result
-    storage::RowPtr row;
+    storage::VisibleRow row;
+    const storage::ObjectRows* rows = nullptr;
     const CommentIndex* comments = nullptr;
   };
+  const bool light_keys = ReadsOnlyLight(q.sort);
   const bool presented_keys = SortNeedsPresented(q);
   std::vector<std::unique_ptr<CommentIndex>> comment_indexes;
   std::vector<Ranked> ranked;
@@ -62,11 +73,12 @@ StatusOr<QueryResult> Engine::RunSorted(const std::string& org_id, const Query& 
     ASSIGN_OR_RETURN(CommentIndex comments, IndexComments(*rows, start.snapshot));
     comment_indexes.push_back(std::make_unique<CommentIndex>(std::move(comments)));
     const CommentIndex* index = comment_indexes.back().get();
-    ASSIGN_OR_RETURN(auto selected, Select(*rows, q, start.snapshot, 0, SIZE_MAX));
+    ASSIGN_OR_RETURN(auto selected,
+                     Select(*rows, q, start.snapshot, 0, SIZE_MAX, Reads(light_keys)));
     for (auto& v : selected) {
       SortKey key =
           presented_keys ? SortKeyOf(q, Present(*v.row, Query{}, *index)) : SortKeyOf(q, *v.row);
-      ranked.push_back({std::move(key), ranked.size(), std::move(v.row), index});
+      ranked.push_back({std::move(key), ranked.size(), std::move(v), rows, index});
     }
   }
   std::size_t begin = std::min<std::size_t>(ranked.size(), start.position);
@@ -78,7 +90,8 @@ StatusOr<QueryResult> Engine::RunSorted(const std::string& org_id, const Query& 
                     });
   QueryResult result;
   for (std::size_t i = begin; i < end; ++i) {
-    result.data.push_back(Present(*ranked[i].row, q, *ranked[i].comments));
+    ASSIGN_OR_RETURN(storage::RowPtr row, ranked[i].rows->FullBody(ranked[i].row));
+    result.data.push_back(Present(*row, q, *ranked[i].comments));
   }
   if (end < ranked.size()) result.cursor = EncodeCursor({start.snapshot, 0, end});
   return result;
@@ -109,13 +122,14 @@ StatusOr<QueryResult> Engine::Run(const std::string& org_id, const Query& q,
     if (rows == nullptr) continue;
     std::size_t want = q.limit - result.data.size();
     // One extra row tells whether another page exists.
-    ASSIGN_OR_RETURN(auto page, Select(*rows, q, at.snapshot, at.position, want + 1));
+    ASSIGN_OR_RETURN(auto page, Select(*rows, q, at.snapshot, at.position, want + 1, Reads(true)));
     CommentIndex comments;
     if (!page.empty()) {
       ASSIGN_OR_RETURN(comments, IndexComments(*rows, at.snapshot));
     }
     for (std::size_t i = 0; i < page.size() && i < want; ++i) {
-      result.data.push_back(Present(*page[i].row, q, comments));
+      ASSIGN_OR_RETURN(storage::RowPtr row, rows->FullBody(page[i]));
+      result.data.push_back(Present(*row, q, comments));
       at.position = page[i].seq;
     }
     if (page.size() > want) {

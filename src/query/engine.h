@@ -10,6 +10,7 @@
 #include "catalog/catalog.h"
 #include "ingest/writer.h"
 #include "query/btql.h"
+#include "query/scan.h"
 #include "storage/row_store.h"
 
 namespace arbor::query {
@@ -24,8 +25,6 @@ struct ComparisonOptions {
   std::string experiment_id;
   std::optional<std::string> base_experiment_id;
 };
-
-struct Cursor;  // query/scan.h
 
 class Engine {
  public:
@@ -47,6 +46,10 @@ class Engine {
   StatusOr<std::optional<std::uint64_t>> MaxXact(const std::string& org_id,
                                                  const ingest::ObjectRef& object);
 
+  // Off: every flushed row is read whole, as before segment format 2 had light rows. For
+  // tests, which check that both paths give byte-identical answers.
+  void set_light_rows(bool on) { light_rows_ = on; }
+
  private:
   Status CheckObject(const std::string& org_id, const ingest::ObjectRef& object);
   // A filter with any_span(): resolves each one to the traces where it holds, then runs.
@@ -62,10 +65,13 @@ class Engine {
                                   std::uint64_t offset);
   StatusOr<std::vector<storage::VisibleRow>> AllRows(const std::string& org_id,
                                                      const ingest::ObjectRef& object);
+  // How Select may read rows: light when the caller can use light rows and they are on.
+  RowReads Reads(bool light_ok) const;
 
   catalog::Catalog& catalog_;
   const storage::RowStore& store_;
   const ingest::Writer& writer_;
+  bool light_rows_ = true;
 };
 
 }  // namespace arbor::query

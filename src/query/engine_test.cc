@@ -269,13 +269,18 @@ TEST_F(EngineTest, ComparisonAggregatesPerTraceAndMatchesByInput) {
     {"id":"s1","span_id":"s1","root_span_id":"u1","span_parents":["r1"],"scores":{"acc":0}},
     {"id":"r2","span_id":"r2","root_span_id":"u2","input":"q2","metrics":{"start":0,"end":1}},
     {"id":"s2","span_id":"s2","root_span_id":"u2","span_parents":["r2"],"scores":{"acc":1}}])");
-  auto out =
-      env_.engine->CompareExperiments(env_.org, {.experiment_id = cur, .base_experiment_id = base});
-  ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_EQ(json::CanonicalString(bj::value(*out)),
-            R"({"metrics":{"duration":{"diff":-2,"improvements":2,"metric":1,"name":"duration",)"
-            R"("regressions":0,"unit":"s"}},"scores":{"acc":{"diff":-0.25,"improvements":1,)"
-            R"("name":"acc","regressions":1,"score":0.5}}})");
+  // From the memtable, then from a segment (light rows; cases still matched by input).
+  for (int flushed = 0; flushed < 2; ++flushed) {
+    if (flushed) env_.Flush();
+    auto out = env_.engine->CompareExperiments(env_.org,
+                                               {.experiment_id = cur, .base_experiment_id = base});
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    EXPECT_EQ(json::CanonicalString(bj::value(*out)),
+              R"({"metrics":{"duration":{"diff":-2,"improvements":2,"metric":1,"name":"duration",)"
+              R"("regressions":0,"unit":"s"}},"scores":{"acc":{"diff":-0.25,"improvements":1,)"
+              R"("name":"acc","regressions":1,"score":0.5}}})")
+        << (flushed ? "flushed" : "memtable");
+  }
   auto alone = env_.engine->CompareExperiments(env_.org, {.experiment_id = base});
   EXPECT_EQ(json::CanonicalString(alone->at("scores")),
             R"({"acc":{"improvements":0,"name":"acc","regressions":0,"score":0.75}})");

@@ -366,8 +366,38 @@ bj::value EvalIf(const Expr& e, const bj::object& row) {
   return Evaluate(e.children[n - 1], row);
 }
 
+// MATCH: every token of `query` among the text's tokens (a quoted phrase: consecutively). A
+// plain query streams the text's tokens instead of collecting them: span text runs to
+// kilobytes, and this runs once per scanned row.
+bool MatchText(const bj::value& l, std::string_view query) {
+  std::string text;
+  json::CollectText(l, text);
+  if (query.size() >= 2 && query.front() == '"' && query.back() == '"') {
+    return MatchTokens(Tokenize(text), query);
+  }
+  std::vector<std::string> wanted = QueryTokens(query);
+  if (wanted.empty()) return false;
+  std::vector<bool> found(wanted.size());
+  std::size_t missing = wanted.size();
+  ForEachToken(text, [&](std::string_view token) {
+    for (std::size_t i = 0; missing > 0 && i < wanted.size(); ++i) {
+      if (!found[i] && wanted[i] == token) {
+        found[i] = true;
+        --missing;
+      }
+    }
+  });
+  return missing == 0;
+}
+
 bj::value EvalBinary(const Expr& e, const bj::object& row) {
   if (auto shifted = IntervalArithmetic(e, row)) return std::move(*shifted);
+  if (const Expr& f = e.children[0]; e.op == ExprOp::kMatch && f.op == ExprOp::kIdent &&
+                                     !(f.path.size() == 1 && f.path[0] == "is_root")) {
+    const bj::value* l = json::FindPath(row, f.path);  // the field itself, not a copy
+    bj::value r = Evaluate(e.children[1], row);
+    return l != nullptr && !l->is_null() && r.is_string() && MatchText(*l, r.get_string());
+  }
   bj::value l = Evaluate(e.children[0], row);
   bj::value r = Evaluate(e.children[1], row);
   switch (e.op) {
@@ -390,10 +420,7 @@ bj::value EvalBinary(const Expr& e, const bj::object& row) {
       return LikeMatch(Lower(l.get_string()), Lower(r.get_string()));
     }
     case ExprOp::kMatch: {
-      if (l.is_null() || !r.is_string()) return false;
-      std::string text;
-      json::CollectText(l, text);
-      return MatchTokens(Tokenize(text), r.get_string());
+      return !l.is_null() && r.is_string() && MatchText(l, r.get_string());
     }
     case ExprOp::kIncludes: {
       if (!l.is_array()) return false;

@@ -100,37 +100,7 @@ const Case kCases[] = {
     {"from: experiment('E') | filter: id = 'a'; DROP TABLE spans", "error: "},
 };
 
-class GoldenQueryTest : public ::testing::TestWithParam<Case> {
- protected:
-  static void SetUpTestSuite() {
-    env_ = new TestEnv();
-    bj::array rows = json::Parse(kRows)->as_array();
-    for (auto& r : rows) r.as_object()["experiment_id"] = env_->exp;
-    auto w = env_->writer->Write(env_->org, ingest::ParseRows(rows).value());
-    ASSERT_TRUE(w.ok()) << w.status().ToString();
-  }
-  static void TearDownTestSuite() {
-    delete env_;
-    env_ = nullptr;
-  }
-
-  static StatusOr<QueryResult> Run(std::string text) {
-    for (std::size_t at; (at = text.find("'E'")) != std::string::npos;) {
-      text.replace(at, 3, "'" + env_->exp + "'");
-    }
-    ASSIGN_OR_RETURN(bj::object ast, ParseBtqlText(text));
-    ASSIGN_OR_RETURN(Query q, ParseQueryAst(ast));
-    return env_->engine->Run(env_->org, q, std::nullopt);
-  }
-
-  static TestEnv* env_;
-};
-
-TestEnv* GoldenQueryTest::env_ = nullptr;
-
-TEST_P(GoldenQueryTest, ReturnsTheGoldenAnswer) {
-  const Case& c = GetParam();
-  auto r = Run(c.query);
+void ExpectGoldenAnswer(const Case& c, const StatusOr<QueryResult>& r) {
   const std::string expected = c.expected;
   if (expected.rfind("error: ", 0) == 0) {
     ASSERT_FALSE(r.ok()) << c.query << " returned rows";
@@ -147,6 +117,51 @@ TEST_P(GoldenQueryTest, ReturnsTheGoldenAnswer) {
     got += v == nullptr ? "?" : v->is_string() ? std::string(v->get_string()) : json::Serialize(*v);
   }
   EXPECT_EQ(got, expected) << c.query;
+}
+
+class GoldenQueryTest : public ::testing::TestWithParam<Case> {
+ protected:
+  // The data set twice: in the memtable, and flushed to a segment (read through light rows).
+  static void SetUpTestSuite() {
+    env_ = Load();
+    flushed_env_ = Load();
+    flushed_env_->Flush();
+  }
+  static TestEnv* Load() {
+    auto* env = new TestEnv();
+    bj::array rows = json::Parse(kRows)->as_array();
+    for (auto& r : rows) r.as_object()["experiment_id"] = env->exp;
+    ARBOR_CHECK(env->writer->Write(env->org, ingest::ParseRows(rows).value()).ok());
+    return env;
+  }
+  static void TearDownTestSuite() {
+    delete env_;
+    env_ = nullptr;
+    delete flushed_env_;
+    flushed_env_ = nullptr;
+  }
+
+  static StatusOr<QueryResult> Run(TestEnv* env, std::string text) {
+    for (std::size_t at; (at = text.find("'E'")) != std::string::npos;) {
+      text.replace(at, 3, "'" + env->exp + "'");
+    }
+    ASSIGN_OR_RETURN(bj::object ast, ParseBtqlText(text));
+    ASSIGN_OR_RETURN(Query q, ParseQueryAst(ast));
+    return env->engine->Run(env->org, q, std::nullopt);
+  }
+
+  static TestEnv* env_;
+  static TestEnv* flushed_env_;
+};
+
+TestEnv* GoldenQueryTest::env_ = nullptr;
+TestEnv* GoldenQueryTest::flushed_env_ = nullptr;
+
+TEST_P(GoldenQueryTest, ReturnsTheGoldenAnswer) {
+  for (TestEnv* env : {env_, flushed_env_}) {
+    SCOPED_TRACE(env == env_ ? "memtable" : "segment");
+    ExpectGoldenAnswer(GetParam(), Run(env, GetParam().query));
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, GoldenQueryTest, ::testing::ValuesIn(kCases));

@@ -6,6 +6,7 @@
 #include "base/tokenize.h"
 #include "json/json.h"
 #include "query/functions.h"
+#include "storage/segment.h"
 
 namespace arbor::query {
 
@@ -133,17 +134,60 @@ std::vector<std::uint64_t> RequiredTokens(const std::optional<Expr>& filter) {
 
 }  // namespace
 
+bool ReadsOnlyLight(const Expr& e) {
+  if (e.op == ExprOp::kIdent && (e.path.empty() || storage::IsHeavyField(e.path[0]))) {
+    return false;
+  }
+  return std::all_of(e.children.begin(), e.children.end(),
+                     [](const Expr& c) { return ReadsOnlyLight(c); });
+}
+
+bool ReadsOnlyLight(const std::vector<SortItem>& sort) {
+  return std::all_of(sort.begin(), sort.end(),
+                     [](const SortItem& s) { return ReadsOnlyLight(s.expr); });
+}
+
+bool ReadsOnlyLight(const std::vector<SelectItem>& items) {
+  return std::all_of(items.begin(), items.end(),
+                     [](const SelectItem& s) { return ReadsOnlyLight(s.expr); });
+}
+
 // Rows of one object matching the query, in first-write order after `after_seq`.
 StatusOr<std::vector<storage::VisibleRow>> Select(const storage::ObjectRows& rows, const Query& q,
                                                   std::uint64_t snapshot, std::uint64_t after_seq,
-                                                  std::size_t limit) {
-  auto keep = [&](const bj::object& r) {
-    return !IsComment(r) && (!q.filter || Matches(*q.filter, r));
-  };
-  if (auto ids = CandidateIds(q.filter, rows)) {
-    return rows.ScanIds(snapshot, after_seq, limit, *ids, keep);
+                                                  std::size_t limit, RowReads reads) {
+  storage::ScanFilter filter{.required_tokens = RequiredTokens(q.filter)};
+  if (reads == RowReads::kBodiesOnly) {
+    filter.full = [&](const bj::object& r) {
+      return !IsComment(r) && (!q.filter || Matches(*q.filter, r));
+    };
+  } else if (!q.filter || ReadsOnlyLight(*q.filter)) {
+    filter.light = [&](const bj::object& r) {
+      return !IsComment(r) && (!q.filter || Matches(*q.filter, r));
+    };
+    if (reads == RowReads::kBodies) filter.full = [](const bj::object&) { return true; };
+  } else {
+    // A filter reading heavy fields: its light conjuncts (a row passes an AND only when every
+    // conjunct is true) rule rows out before their bodies are read, the whole filter decides.
+    std::vector<const Expr*> light;
+    if (q.filter->op == ExprOp::kAnd) {
+      for (const Expr& c : q.filter->children) {
+        if (ReadsOnlyLight(c)) light.push_back(&c);
+      }
+    }
+    if (!light.empty()) {
+      filter.light = [light](const bj::object& r) {
+        return !IsComment(r) && std::all_of(light.begin(), light.end(),
+                                            [&](const Expr* c) { return Matches(*c, r); });
+      };
+    }
+    filter.full = [&](const bj::object& r) { return !IsComment(r) && Matches(*q.filter, r); };
   }
-  return rows.ScanIf(snapshot, after_seq, limit, keep, RequiredTokens(q.filter));
+  if (auto ids = CandidateIds(q.filter, rows)) {
+    filter.required_tokens.clear();  // an index lookup reads few rows; no block filters needed
+    return rows.ScanIds(snapshot, after_seq, limit, *ids, filter);
+  }
+  return rows.ScanIf(snapshot, after_seq, limit, filter);
 }
 
 namespace {

@@ -32,10 +32,29 @@ StatusOr<CommentIndex> IndexComments(const storage::ObjectRows& rows, std::uint6
 boost::json::object Present(const boost::json::object& row, const Query& q,
                             const CommentIndex& comments);
 
+// True when `e` reads no heavy field (storage::IsHeavyField: input, output, expected), so
+// it evaluates on a row's light form exactly as on its body.
+bool ReadsOnlyLight(const Expr& e);
+bool ReadsOnlyLight(const std::vector<SortItem>& sort);
+bool ReadsOnlyLight(const std::vector<SelectItem>& items);
+
+// How Select reads flushed rows.
+enum class RowReads {
+  // Whole rows come back; the filter is evaluated on light rows where it can be (a filter
+  // reading heavy fields first on its light conjuncts, then on the bodies those pass).
+  kBodies,
+  // As kBodies, but the rows may come back light (VisibleRow::light): for callers that read
+  // only light fields and load the bodies of the rows they show (ObjectRows::FullBody).
+  kLightOk,
+  // Bodies only, light rows never read (the path before segment format 2; tests compare).
+  kBodiesOnly,
+};
+
 // Rows of one object matching the query's filter, in first-write order after `after_seq`.
 StatusOr<std::vector<storage::VisibleRow>> Select(const storage::ObjectRows& rows, const Query& q,
                                                   std::uint64_t snapshot, std::uint64_t after_seq,
-                                                  std::size_t limit);
+                                                  std::size_t limit,
+                                                  RowReads reads = RowReads::kBodies);
 
 // The query's sort expressions evaluated once per row, so sorting n rows costs n evaluations
 // rather than n log n.

@@ -78,6 +78,18 @@ void AddSpan(TraceStats& t, const bj::object& row) {
   }
 }
 
+// AllRows gives light rows; a summary reads a heavy field (input) of root spans only.
+Status LoadRootBodies(const storage::RowStore& store, const std::string& key,
+                      std::vector<storage::VisibleRow>& rows) {
+  const storage::ObjectRows* object = store.Find(key);
+  for (storage::VisibleRow& v : rows) {
+    if (!v.light || !IsRoot(*v.row)) continue;
+    ASSIGN_OR_RETURN(v.row, object->FullBody(v));
+    v.light = false;
+  }
+  return Status::Ok();
+}
+
 ExperimentStats Summarize(const std::vector<storage::VisibleRow>& rows) {
   std::map<std::string, TraceStats> traces;
   for (const auto& v : rows) {
@@ -140,12 +152,14 @@ StatusOr<bj::object> Engine::CompareExperiments(const std::string& org_id,
   ingest::ObjectRef cur_ref{ingest::ObjectType::kExperiment, options.experiment_id};
   RETURN_IF_ERROR(CheckObject(org_id, cur_ref));
   ASSIGN_OR_RETURN(auto cur_rows, AllRows(org_id, cur_ref));
+  RETURN_IF_ERROR(LoadRootBodies(store_, ingest::ObjectKey(org_id, cur_ref), cur_rows));
   ExperimentStats cur = Summarize(cur_rows);
   std::optional<ExperimentStats> base;
   if (options.base_experiment_id) {
     ingest::ObjectRef base_ref{ingest::ObjectType::kExperiment, *options.base_experiment_id};
     RETURN_IF_ERROR(CheckObject(org_id, base_ref));
     ASSIGN_OR_RETURN(auto base_rows, AllRows(org_id, base_ref));
+    RETURN_IF_ERROR(LoadRootBodies(store_, ingest::ObjectKey(org_id, base_ref), base_rows));
     base = Summarize(base_rows);
   }
   bj::object scores, metrics;

@@ -3,6 +3,7 @@
 // and Reopen() move rows to segments, merge segments and restart from disk.
 #pragma once
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -52,11 +53,23 @@ struct TestEnv {
     ARBOR_CHECK(flusher.FlushNow().ok());
   }
 
-  // Merges every segment into one, as background compaction does (any adjacent run works).
-  void CompactAll() {
+  // Merges every segment into one, as background compaction does (any adjacent run works);
+  // history at or below `history_horizon` may go (storage::Segments::Compact).
+  void CompactAll(std::uint64_t history_horizon = 0) {
+    CompactRun(0, segments->List().size(), history_horizon);
+  }
+
+  // Merges `count` adjacent segments starting at the `from`-th oldest (clamped).
+  void CompactRun(std::size_t from, std::size_t count, std::uint64_t history_horizon) {
     std::vector<std::uint32_t> numbers;
     for (const storage::SegmentMeta& m : segments->List()) numbers.push_back(m.number);
-    if (numbers.size() >= 2) ARBOR_CHECK(segments->Compact(*store, numbers).ok());
+    from = std::min(from, numbers.size());
+    count = std::min(count, numbers.size() - from);
+    std::vector<std::uint32_t> run(numbers.begin() + static_cast<long>(from),
+                                   numbers.begin() + static_cast<long>(from + count));
+    if (run.size() >= 2 || (run.size() == 1 && history_horizon != 0)) {
+      ARBOR_CHECK(segments->Compact(*store, run, history_horizon).ok());
+    }
   }
 
   // A restart: everything in memory is dropped and rebuilt from segments and the WAL.

@@ -22,10 +22,15 @@ struct TraceRef {
   std::string root;  // root_span_id, or the row id for rows outside any trace
   std::shared_ptr<const CommentIndex> comments;  // of the trace's object, built once per query
   // Without a filter every visible span was selected, so the trace's spans are already in
-  // hand (seq order) and need not be looked up again; empty otherwise.
-  std::vector<storage::RowPtr> spans;
-  storage::RowPtr root_span;  // the selected span that is the trace's root, if any
+  // hand (seq order, possibly light) and need not be looked up again; empty otherwise.
+  std::vector<storage::VisibleRow> spans;
+  storage::RowPtr root_span;  // the selected span that is the trace's root, if any (light)
 };
+
+// How much of each span TraceSpans reads: the `traces` shape returns whole spans; a summary
+// reads heavy fields (input, output, expected previews) from its root span only; summaries
+// used just for sort keys that read no heavy field need no bodies at all.
+enum class SpanBodies { kAll, kRoot, kNone };
 
 std::string TraceKey(const bj::object& row) {
   for (const char* key : {"root_span_id", "id"}) {
@@ -35,20 +40,34 @@ std::string TraceKey(const bj::object& row) {
   return "";
 }
 
-StatusOr<std::vector<bj::object>> TraceSpans(const TraceRef& t, std::uint64_t snapshot) {
-  if (!t.spans.empty()) {
-    std::vector<bj::object> out;
-    out.reserve(t.spans.size());
-    for (const auto& row : t.spans) out.push_back(Present(*row, Query{}, *t.comments));
-    return out;
+StatusOr<std::vector<bj::object>> TraceSpans(const TraceRef& t, std::uint64_t snapshot,
+                                             SpanBodies bodies) {
+  std::vector<storage::VisibleRow> looked_up;
+  if (t.spans.empty()) {
+    std::vector<std::string> ids = t.rows->IdsOfTrace(t.root);
+    if (ids.empty()) ids.push_back(t.root);  // a row without root_span_id is its own trace
+    auto live = [](const bj::object& r) { return !IsComment(r); };
+    storage::ScanFilter spans = bodies == SpanBodies::kAll ? storage::ScanFilter{.full = live}
+                                                           : storage::ScanFilter{.light = live};
+    ASSIGN_OR_RETURN(looked_up, t.rows->ScanIds(snapshot, 0, SIZE_MAX, ids, spans));
   }
-  std::vector<std::string> ids = t.rows->IdsOfTrace(t.root);
-  if (ids.empty()) ids.push_back(t.root);  // a row without root_span_id is its own trace
+  const std::vector<storage::VisibleRow>& spans = t.spans.empty() ? looked_up : t.spans;
+  // The span Summarize takes as the root: the first root span, else the first span.
+  std::size_t root = 0;
+  for (std::size_t i = 0; i < spans.size(); ++i) {
+    if (IsRoot(*spans[i].row)) {
+      root = i;
+      break;
+    }
+  }
   std::vector<bj::object> out;
-  ASSIGN_OR_RETURN(auto spans, t.rows->ScanIds(snapshot, 0, SIZE_MAX, ids,
-                                               [](const bj::object& r) { return !IsComment(r); }));
-  for (const auto& v : spans) {
-    out.push_back(Present(*v.row, Query{}, *t.comments));
+  out.reserve(spans.size());
+  for (std::size_t i = 0; i < spans.size(); ++i) {
+    storage::RowPtr row = spans[i].row;
+    if (bodies == SpanBodies::kAll || (bodies == SpanBodies::kRoot && i == root)) {
+      ASSIGN_OR_RETURN(row, t.rows->FullBody(spans[i]));
+    }
+    out.push_back(Present(*row, Query{}, *t.comments));
   }
   return out;
 }
@@ -182,13 +201,16 @@ bool SortsOnRootFields(const Query& q) {
 
 StatusOr<QueryResult> Engine::RunTraces(const std::string& org_id, const Query& q,
                                         std::uint64_t snapshot, std::uint64_t offset) {
+  // With light rows off, every span is read whole (the reference path of the tests).
+  auto bodies = [this](SpanBodies b) { return light_rows_ ? b : SpanBodies::kAll; };
   // Matching traces in the order their first matching span was written.
   std::vector<TraceRef> traces;
   for (const std::string& id : q.object_ids) {
     const storage::ObjectRows* rows = store_.Find(ingest::ObjectKey(org_id, {q.source, id}));
     if (rows == nullptr) continue;
     std::unordered_map<std::string, std::size_t> index;  // trace key -> position in traces
-    ASSIGN_OR_RETURN(auto selected, Select(*rows, q, snapshot, 0, SIZE_MAX));
+    // Light rows: grouping by trace and ranking on root fields read no heavy field.
+    ASSIGN_OR_RETURN(auto selected, Select(*rows, q, snapshot, 0, SIZE_MAX, Reads(true)));
     if (selected.empty()) continue;
     ASSIGN_OR_RETURN(CommentIndex comments, IndexComments(*rows, snapshot));
     auto shared = std::make_shared<const CommentIndex>(std::move(comments));
@@ -198,7 +220,7 @@ StatusOr<QueryResult> Engine::RunTraces(const std::string& org_id, const Query& 
       if (fresh) traces.push_back({rows, std::move(key), shared, {}, nullptr});
       TraceRef& t = traces[it->second];
       if (t.root_span == nullptr && IsRoot(*v.row)) t.root_span = v.row;
-      if (!q.filter) t.spans.push_back(std::move(v.row));
+      if (!q.filter) t.spans.push_back(std::move(v));
     }
   }
   QueryResult result;
@@ -206,7 +228,8 @@ StatusOr<QueryResult> Engine::RunTraces(const std::string& org_id, const Query& 
     // Unsorted: summarize only the page's traces, not every matching trace.
     std::size_t i = offset;
     for (; i < traces.size() && result.data.size() < q.limit; ++i) {
-      ASSIGN_OR_RETURN(std::vector<bj::object> spans, TraceSpans(traces[i], snapshot));
+      ASSIGN_OR_RETURN(std::vector<bj::object> spans,
+                       TraceSpans(traces[i], snapshot, bodies(SpanBodies::kRoot)));
       if (!spans.empty()) result.data.push_back(Summarize(spans, q.preview_length));
     }
     if (i < traces.size()) result.cursor = EncodeCursor({snapshot, 0, i});
@@ -228,7 +251,8 @@ StatusOr<QueryResult> Engine::RunTraces(const std::string& org_id, const Query& 
                         return c != 0 ? c < 0 : a < b;
                       });
     for (std::size_t i = offset; i < end; ++i) {
-      ASSIGN_OR_RETURN(std::vector<bj::object> spans, TraceSpans(traces[order[i]], snapshot));
+      ASSIGN_OR_RETURN(std::vector<bj::object> spans,
+                       TraceSpans(traces[order[i]], snapshot, bodies(SpanBodies::kRoot)));
       if (!spans.empty()) result.data.push_back(Summarize(spans, q.preview_length));
     }
     if (end < traces.size()) result.cursor = EncodeCursor({snapshot, 0, end});
@@ -236,13 +260,19 @@ StatusOr<QueryResult> Engine::RunTraces(const std::string& org_id, const Query& 
   }
   if (q.shape == Shape::kSummary) {
     // Keys evaluated once per summary; only the page is ordered (ties keep trace order).
+    // Keys reading no heavy field come from summaries of light spans; the page's summaries
+    // are then made again with the root spans' bodies.
+    const bool light_keys = light_rows_ && ReadsOnlyLight(q.sort);
+    const SpanBodies key_bodies = light_keys ? SpanBodies::kNone : bodies(SpanBodies::kRoot);
     std::vector<std::pair<SortKey, bj::object>> summaries;
+    std::vector<const TraceRef*> summarized;
     for (const TraceRef& t : traces) {
-      ASSIGN_OR_RETURN(std::vector<bj::object> spans, TraceSpans(t, snapshot));
+      ASSIGN_OR_RETURN(std::vector<bj::object> spans, TraceSpans(t, snapshot, key_bodies));
       if (spans.empty()) continue;
       bj::object summary = Summarize(spans, q.preview_length);
       SortKey key = SortKeyOf(q, summary);
       summaries.emplace_back(std::move(key), std::move(summary));
+      summarized.push_back(&t);
     }
     std::size_t end = std::min<std::size_t>(summaries.size(), offset + q.limit);
     std::vector<std::size_t> order(summaries.size());
@@ -253,6 +283,11 @@ StatusOr<QueryResult> Engine::RunTraces(const std::string& org_id, const Query& 
                         return c != 0 ? c < 0 : a < b;
                       });
     for (std::size_t i = offset; i < end; ++i) {
+      if (light_keys) {
+        ASSIGN_OR_RETURN(std::vector<bj::object> spans,
+                         TraceSpans(*summarized[order[i]], snapshot, bodies(SpanBodies::kRoot)));
+        summaries[order[i]].second = Summarize(spans, q.preview_length);
+      }
       result.data.push_back(std::move(summaries[order[i]].second));
     }
     if (end < summaries.size()) result.cursor = EncodeCursor({snapshot, 0, end});
@@ -260,7 +295,8 @@ StatusOr<QueryResult> Engine::RunTraces(const std::string& org_id, const Query& 
   }
   std::size_t end = std::min<std::size_t>(traces.size(), offset + q.limit);  // limit counts traces
   for (std::size_t i = offset; i < end; ++i) {
-    ASSIGN_OR_RETURN(std::vector<bj::object> spans, TraceSpans(traces[i], snapshot));
+    ASSIGN_OR_RETURN(std::vector<bj::object> spans,
+                     TraceSpans(traces[i], snapshot, bodies(SpanBodies::kAll)));
     for (bj::object& span : spans) {
       result.data.push_back(q.select.empty() ? bj::value(std::move(span))
                                              : bj::value(Present(span, q, {})));

@@ -15,6 +15,7 @@
 #include "base/util.h"
 #include "catalog/sqlite_backup.h"
 #include "json/json.h"
+#include "storage/text_index.h"
 
 namespace arbor::ops {
 namespace {
@@ -117,6 +118,9 @@ class BackupWriter {
       std::snprintf(name, sizeof(name), "segments/seg-%010llu.arbseg",
                     static_cast<unsigned long long>(n->to_number<std::uint64_t>()));
       RETURN_IF_ERROR(Copy(name));
+      // Its text index, when it has one (an accelerator: a restore without it still works).
+      const std::string index = storage::TextIndexPathFor(name);
+      if (fs::exists(data_ + "/" + index)) RETURN_IF_ERROR(Copy(index));
     }
     return Copy("segments/MANIFEST.json");
   }

@@ -66,7 +66,9 @@ constexpr const char* kUsage = R"(usage:
 
 serve also takes --memtable-mb N (flush rows to a segment after N MiB of WAL, default 64),
 --block-cache-mb N (decoded segment blocks kept in memory, default 256) and
---compaction-inputs-min N (merge once N similar-sized segments are adjacent, default 4).
+--compaction-inputs-min N (merge once N similar-sized segments are adjacent, default 4) and
+--history-retention-s N (`version` reads see every row version this far back, default 604800 =
+7 days; compaction drops older history and deleted rows: docs/operations/configuration.md).
 Operations (docs/operations/): --retention-interval-s N (seconds between retention sweeps,
 default 3600), --telemetry-url URL (off unless set; what is sent: docs/operations/telemetry.md)
 and --telemetry-interval-s N (default 3600). `backup` asks a running server for an online
@@ -314,16 +316,20 @@ Status Serve(const Args& args) {
   // stays bounded when ingest outruns the flusher.
   writer.LimitMemtable(limits::memtables_unflushed_max * (memtable_mb << 20),
                        limits::ingest_flush_wait_ms);
+  auto history_clock = [retention_s = ops_flags.history_retention_s] {
+    return serve::HistoryClockAt(NowMicros() / 1000000, retention_s);
+  };
   storage::Flusher flusher(
       *wal, store, *segments,
       {.memtable_bytes_max = memtable_mb << 20,
-       .compaction = {.inputs_min = std::max<std::size_t>(compaction_inputs, 2)}});
+       .compaction = {.inputs_min = std::max<std::size_t>(compaction_inputs, 2)},
+       .history_clock = history_clock});
   flusher.Start();
   query::Engine engine(*cat, store, writer);
   auto blobs = storage::NewLocalDirObjectStore(dir + "/blobs");
   control::AuditLog audit_log(*cat, {.reads = ops_flags.audit_reads});
-  serve::RegisterStorageMetrics(*wal, *segments,
-                                {.inputs_min = std::max<std::size_t>(compaction_inputs, 2)});
+  serve::RegisterStorageMetrics(
+      *wal, *segments, {.inputs_min = std::max<std::size_t>(compaction_inputs, 2)}, history_clock);
   api::App app(
       {.catalog = *cat,
        .auth = auth,

@@ -6,9 +6,15 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/util.h"
+#include "ingest/xact.h"
 
 namespace arbor::serve {
 namespace {
+
+constexpr long long kHistoryRetentionSMax = 10ll * 366 * 86400;
+// Tombstones are collected whatever the garbage ratio this long after they pass the horizon,
+// which bounds how long deleted (and expired) rows stay on disk.
+constexpr std::int64_t kDeletesDueAfterHorizonS = 86400;
 
 // A whole number in [0, max] from --name, or `def`.
 StatusOr<long long> NumberFlag(const std::function<std::string(const std::string&)>& flag,
@@ -75,11 +81,23 @@ StatusOr<OpsFlags> ParseOpsFlags(const std::function<std::string(const std::stri
   if (out.tls_cert_file.empty() != out.tls_key_file.empty()) {
     return InvalidArgument("--tls-cert and --tls-key go together");
   }
+  ASSIGN_OR_RETURN(
+      out.history_retention_s,
+      NumberFlag(flag, "history-retention-s", out.history_retention_s, kHistoryRetentionSMax));
   return out;
 }
 
+storage::HistoryClock HistoryClockAt(std::int64_t now_unix_s, std::int64_t retention_s) {
+  auto at = [&](std::int64_t ago_s) -> std::uint64_t {
+    const std::int64_t t = now_unix_s - ago_s;
+    return t > 0 ? ingest::XactAtOrBefore(static_cast<std::uint64_t>(t)) : 0;
+  };
+  return {.horizon = at(retention_s), .deletes_due = at(retention_s + kDeletesDueAfterHorizonS)};
+}
+
 void RegisterStorageMetrics(const storage::Wal& wal, const storage::Segments& segments,
-                            const storage::CompactionPolicy& policy) {
+                            const storage::CompactionPolicy& policy,
+                            const std::function<storage::HistoryClock()>& history_clock) {
   metrics::Registry& r = metrics::Global();
   using metrics::Type;
   r.AddCallback("arbor_memtable_bytes", "WAL bytes written since the last flush (the memtable).",
@@ -94,9 +112,21 @@ void RegisterStorageMetrics(const storage::Wal& wal, const storage::Segments& se
                 });
   r.AddCallback("arbor_compaction_backlog_segments",
                 "Segments the compaction policy would merge now (0: nothing pending).",
-                Type::kGauge, [&segments, policy] {
-                  auto pick = storage::PickCompaction(segments.List(), policy);
+                Type::kGauge, [&segments, policy, history_clock] {
+                  auto pick = storage::PickCompaction(
+                      segments.List(), policy,
+                      history_clock ? history_clock() : storage::HistoryClock{});
                   return pick ? static_cast<double>(pick->size()) : 0.0;
+                });
+  r.AddCallback("arbor_segment_garbage_versions",
+                "Tombstones and shadowed versions in segments, which compaction past the history "
+                "horizon can drop (an estimate).",
+                Type::kGauge, [&segments] {
+                  double garbage = 0;
+                  for (const auto& s : segments.List()) {
+                    garbage += static_cast<double>(s.garbage.total());
+                  }
+                  return garbage;
                 });
   r.AddCallback("arbor_indexing_lag_seconds",
                 "Age of the oldest acknowledged row not yet flushed to a segment.", Type::kGauge,

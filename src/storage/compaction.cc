@@ -16,10 +16,35 @@ std::vector<std::uint32_t> Numbers(const std::vector<SegmentMeta>& s, std::size_
   return out;
 }
 
+// The oldest run wholly at or below the horizon, when it holds enough garbage (compaction.h).
+std::optional<std::vector<std::uint32_t>> PickGarbage(const std::vector<SegmentMeta>& s,
+                                                      const CompactionPolicy& p,
+                                                      const HistoryClock& clock) {
+  if (clock.horizon == 0) return std::nullopt;
+  std::uint64_t versions = 0;
+  std::uint64_t garbage = 0;
+  bool deletes_due = false;
+  std::size_t end = 0;
+  while (end < s.size() && end < p.inputs_max && s[end].info.max_xact <= clock.horizon) {
+    versions += s[end].info.versions;
+    garbage += s[end].garbage.total();
+    deletes_due =
+        deletes_due || (s[end].garbage.deletes > 0 && s[end].info.max_xact <= clock.deletes_due);
+    ++end;
+  }
+  if (garbage == 0) return std::nullopt;
+  if (!deletes_due &&
+      static_cast<double>(garbage) < p.garbage_ratio_min * static_cast<double>(versions)) {
+    return std::nullopt;
+  }
+  return Numbers(s, 0, end);
+}
+
 }  // namespace
 
 std::optional<std::vector<std::uint32_t>> PickCompaction(const std::vector<SegmentMeta>& segments,
-                                                         const CompactionPolicy& policy) {
+                                                         const CompactionPolicy& policy,
+                                                         const HistoryClock& clock) {
   // Oldest run of similar-sized small segments.
   for (std::size_t start = 0; start < segments.size(); ++start) {
     if (!Small(segments[start], policy)) continue;
@@ -38,6 +63,7 @@ std::optional<std::vector<std::uint32_t>> PickCompaction(const std::vector<Segme
     }
     if (end - start >= policy.inputs_min) return Numbers(segments, start, end - start);
   }
+  if (auto gc = PickGarbage(segments, policy, clock)) return gc;
   // Backstop: too many segments; merge the oldest run of small ones whatever their sizes.
   if (segments.size() > policy.segments_max) {
     for (std::size_t start = 0; start < segments.size(); ++start) {

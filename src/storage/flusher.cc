@@ -5,6 +5,12 @@
 #include "base/log.h"
 
 namespace arbor::storage {
+namespace {
+
+// Compactions run back to back before the flusher looks at the WAL again.
+constexpr int kCompactionsPerRoundMax = 4;
+
+}  // namespace
 
 Flusher::Flusher(Wal& wal, RowStore& store, Segments& segments, FlusherOptions options)
     : wal_(wal), store_(store), segments_(segments), options_(options) {}
@@ -39,9 +45,10 @@ Status Flusher::FlushNow() {
 
 StatusOr<bool> Flusher::CompactOnce() {
   std::lock_guard<std::mutex> flush_lock(flush_mu_);  // not during a backup's WithCut
-  auto plan = PickCompaction(segments_.List(), options_.compaction);
+  const HistoryClock clock = options_.history_clock ? options_.history_clock() : HistoryClock{};
+  auto plan = PickCompaction(segments_.List(), options_.compaction, clock);
   if (!plan) return false;
-  RETURN_IF_ERROR(segments_.Compact(store_, *plan));
+  RETURN_IF_ERROR(segments_.Compact(store_, *plan, clock.horizon));
   std::lock_guard<std::mutex> lock(mu_);
   ++stats_.compactions;
   return true;
@@ -58,15 +65,39 @@ FlusherStats Flusher::stats() const {
   return stats_;
 }
 
+Status Flusher::CompactRound() {
+  for (int i = 0; i < kCompactionsPerRoundMax; ++i) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) break;
+    }
+    ASSIGN_OR_RETURN(bool compacted, CompactOnce());
+    if (!compacted) break;
+  }
+  return Status::Ok();
+}
+
 void Flusher::Loop() {
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point last_compaction = Clock::now();
+  Clock::time_point last_flush = Clock::now();
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
     cv_.wait_for(lock, std::chrono::milliseconds(options_.poll_interval_ms));
     if (stopping_) break;
-    if (wal_.bytes_since_rotation() < options_.memtable_bytes_max) continue;
+    const std::uint64_t unflushed = wal_.bytes_since_rotation();
+    const bool flush =
+        unflushed >= options_.memtable_bytes_max ||
+        (unflushed > 0 && options_.flush_interval_ms > 0 &&
+         Clock::now() - last_flush >= std::chrono::milliseconds(options_.flush_interval_ms));
+    const bool idle_due = Clock::now() - last_compaction >=
+                          std::chrono::milliseconds(options_.idle_compaction_interval_ms);
+    if (!flush && !idle_due) continue;
     lock.unlock();
-    Status st = FlushNow();
-    if (st.ok()) st = CompactOnce().status();
+    Status st = flush ? FlushNow() : Status::Ok();
+    if (flush && st.ok()) last_flush = Clock::now();
+    if (st.ok()) st = CompactRound();
+    last_compaction = Clock::now();
     lock.lock();
     if (!st.ok()) {
       // The WAL still holds everything; retry on the next tick.

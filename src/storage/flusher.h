@@ -1,7 +1,9 @@
-// Background storage upkeep. Flush: when the WAL has grown past a budget since the last flush,
+// Background storage upkeep. Flush: when the WAL has grown past a budget since the last flush
+// (or holds anything an interval after it),
 // cut the WAL (Rotate), flush every version up to the cut into a new segment, publish it, then
-// delete the WAL files before the cut. Compaction: after each flush, merge segments as the
-// policy (compaction.h) picks them.
+// delete the WAL files before the cut. Compaction: after each flush, and every
+// `idle_compaction_interval_ms` without one (the history horizon moves with the clock), merge
+// segments as the policy (compaction.h) picks them, until it picks nothing (a few at a time).
 #pragma once
 
 #include <condition_variable>
@@ -21,8 +23,14 @@ namespace arbor::storage {
 struct FlusherOptions {
   // Flush once this many WAL bytes arrived since the last flush (the memtable budget).
   std::uint64_t memtable_bytes_max = 64ull << 20;
+  // Also flush once this long passed since the last flush and the WAL holds anything, so a
+  // quiet server's deletes reach segments, and compaction can drop what they hide (0: off).
+  std::int64_t flush_interval_ms = 3600 * 1000;
   int poll_interval_ms = 100;
+  int idle_compaction_interval_ms = 10000;
   CompactionPolicy compaction;
+  // The history horizon now (Segments::Compact); unset keeps every version forever.
+  std::function<HistoryClock()> history_clock;
 };
 
 struct FlusherStats {
@@ -49,6 +57,8 @@ class Flusher {
 
  private:
   void Loop();
+  // Up to kCompactionsPerRoundMax compactions, while the policy picks one.
+  Status CompactRound();
 
   Wal& wal_;
   RowStore& store_;

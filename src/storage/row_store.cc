@@ -1,6 +1,7 @@
 #include "storage/row_store.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "base/query_budget.h"
 
@@ -111,25 +112,42 @@ StatusOr<RowPtr> ObjectRows::Body(const RowVersion& v) const {
   return loader_->Load(v.ref);
 }
 
+StatusOr<RowPtr> ObjectRows::LightBody(const RowVersion& v) const {
+  if (v.row != nullptr) return v.row;
+  if (!v.ref.on_disk() || loader_ == nullptr) return Internal("row version has no body");
+  return loader_->LoadLight(v.ref);
+}
+
+StatusOr<RowPtr> ObjectRows::FullBody(const VisibleRow& v) const {
+  if (!v.light) return v.row;
+  if (!v.ref.on_disk() || loader_ == nullptr) return Internal("row version has no body");
+  return loader_->Load(v.ref);
+}
+
 Status ObjectRows::Filter(const std::vector<Candidate>& batch, std::size_t limit,
-                          const std::function<bool(const boost::json::object&)>& keep,
-                          const std::vector<std::uint64_t>& required_tokens,
-                          std::vector<VisibleRow>& out) const {
-  // Token filters are per block and neighbouring rows share blocks: ask once per block.
-  RowRef filtered{};
-  bool filtered_may_contain = true;
+                          const ScanFilter& filter, std::vector<VisibleRow>& out) const {
+  const bool light_first = filter.light || !filter.full;
   for (const Candidate& c : batch) {
     if (out.size() >= limit) break;
-    if (!required_tokens.empty() && c.version.row == nullptr && loader_ != nullptr) {
-      const RowRef& ref = c.version.ref;
-      if (ref.segment != filtered.segment || ref.block != filtered.block) {
-        filtered = ref;
-        filtered_may_contain = loader_->MayContainAll(ref, required_tokens);
-      }
-      if (!filtered_may_contain) continue;
+    const bool flushed = c.version.row == nullptr;
+    // Asked per row: a segment's text index answers for single rows (the loader keeps its
+    // answers for the scan), older segments' block filters for whole blocks.
+    if (!filter.required_tokens.empty() && flushed && loader_ != nullptr &&
+        !loader_->MayContainAll(c.version.ref, filter.required_tokens)) {
+      continue;
     }
-    ASSIGN_OR_RETURN(RowPtr row, Body(c.version));
-    if (keep(*row)) out.push_back(VisibleRow{.seq = c.seq, .xact = c.version.xact, .row = row});
+    VisibleRow v{.seq = c.seq,
+                 .xact = c.version.xact,
+                 .light = flushed && light_first,
+                 .ref = c.version.ref};
+    ASSIGN_OR_RETURN(v.row, v.light ? LightBody(c.version) : Body(c.version));
+    if (filter.light && !filter.light(*v.row)) continue;
+    if (filter.full) {
+      ASSIGN_OR_RETURN(v.row, FullBody(v));
+      v.light = false;
+      if (!filter.full(*v.row)) continue;
+    }
+    out.push_back(std::move(v));
   }
   return Status::Ok();
 }
@@ -138,6 +156,13 @@ StatusOr<std::vector<VisibleRow>> ObjectRows::ScanIds(
     std::uint64_t snapshot, std::uint64_t after_seq, std::size_t limit,
     const std::vector<std::string>& ids,
     const std::function<bool(const boost::json::object&)>& keep) const {
+  return ScanIds(snapshot, after_seq, limit, ids, ScanFilter{.full = keep});
+}
+
+StatusOr<std::vector<VisibleRow>> ObjectRows::ScanIds(std::uint64_t snapshot,
+                                                      std::uint64_t after_seq, std::size_t limit,
+                                                      const std::vector<std::string>& ids,
+                                                      const ScanFilter& filter) const {
   std::vector<Candidate> found;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -153,7 +178,7 @@ StatusOr<std::vector<VisibleRow>> ObjectRows::ScanIds(
                           [](const auto& a, const auto& b) { return a.seq == b.seq; }),
               found.end());
   std::vector<VisibleRow> out;
-  RETURN_IF_ERROR(Filter(found, limit, keep, {}, out));
+  RETURN_IF_ERROR(Filter(found, limit, filter, out));
   RETURN_IF_ERROR(ChargeQueryBudget(out.size()));
   return out;
 }
@@ -167,6 +192,13 @@ StatusOr<std::vector<VisibleRow>> ObjectRows::ScanIf(
     std::uint64_t snapshot, std::uint64_t after_seq, std::size_t limit,
     const std::function<bool(const boost::json::object&)>& keep,
     const std::vector<std::uint64_t>& required_tokens) const {
+  return ScanIf(snapshot, after_seq, limit,
+                ScanFilter{.full = keep, .required_tokens = required_tokens});
+}
+
+StatusOr<std::vector<VisibleRow>> ObjectRows::ScanIf(std::uint64_t snapshot,
+                                                     std::uint64_t after_seq, std::size_t limit,
+                                                     const ScanFilter& filter) const {
   std::vector<VisibleRow> out;
   std::vector<Candidate> batch;
   std::uint64_t position = after_seq;
@@ -185,7 +217,7 @@ StatusOr<std::vector<VisibleRow>> ObjectRows::ScanIf(
       done = it == order_.end();
     }
     std::size_t before = out.size();
-    RETURN_IF_ERROR(Filter(batch, limit, keep, required_tokens, out));
+    RETURN_IF_ERROR(Filter(batch, limit, filter, out));
     // Once per batch: the query's deadline and row budget (base/query_budget.h).
     RETURN_IF_ERROR(ChargeQueryBudget(out.size() - before));
   }
@@ -206,9 +238,16 @@ std::vector<UnflushedVersion> ObjectRows::CollectUnflushed(std::uint64_t upto) c
   std::lock_guard<std::mutex> lock(mu_);
   for (std::uint64_t seq : memtable_seqs_) {
     const auto* entry = order_.at(seq);
+    bool on_disk_before = false;
     for (const RowVersion& v : entry->second.versions) {
+      if (v.ref.on_disk()) on_disk_before = true;
       if (v.ref.on_disk() || v.xact > upto) continue;
-      out.push_back(UnflushedVersion{.id = entry->first, .seq = seq, .xact = v.xact, .row = v.row});
+      out.push_back(UnflushedVersion{.id = entry->first,
+                                     .seq = seq,
+                                     .xact = v.xact,
+                                     .row = v.row,
+                                     .overwrites_flushed = on_disk_before});
+      on_disk_before = false;  // only the row's first new version overwrites a segment's
     }
   }
   return out;
@@ -235,6 +274,50 @@ void ObjectRows::MarkFlushed(const std::vector<UnflushedVersion>& flushed,
 
 void ObjectRows::MoveFlushed(const std::vector<Move>& moves) {
   std::lock_guard<std::mutex> lock(mu_);
+  MoveLocked(moves);
+}
+
+void ObjectRows::ApplyCompaction(const std::vector<Move>& moves, const std::vector<Drop>& drops) {
+  std::lock_guard<std::mutex> lock(mu_);
+  MoveLocked(moves);
+  std::vector<std::string> emptied;
+  for (const Drop& d : drops) {
+    auto h = rows_.find(d.id);
+    if (h == rows_.end()) continue;
+    std::vector<RowVersion>& versions = h->second.versions;
+    auto it = std::find_if(versions.begin(), versions.end(), [&](const RowVersion& v) {
+      return v.xact == d.xact && v.ref.on_disk();
+    });
+    if (it == versions.end()) continue;
+    versions.erase(it);
+    if (versions.empty()) emptied.push_back(d.id);
+  }
+  EraseRowsLocked(emptied);
+}
+
+void ObjectRows::EraseRowsLocked(const std::vector<std::string>& ids) {
+  if (ids.empty()) return;
+  std::set<const std::string*> gone;
+  for (const std::string& id : ids) {
+    auto h = rows_.find(id);
+    if (h != rows_.end()) gone.insert(&h->first);
+  }
+  auto is_gone = [&](const std::string* id) { return gone.count(id) != 0; };
+  // The trace and comment indexes hold pointers to rows_ keys: clear them before erasing.
+  for (auto it = by_root_.begin(); it != by_root_.end();) {
+    std::erase_if(it->second, is_gone);
+    it = it->second.empty() ? by_root_.erase(it) : std::next(it);
+  }
+  std::erase_if(comment_ids_, is_gone);
+  for (const std::string* id : gone) {
+    auto h = rows_.find(*id);
+    order_.erase(h->second.seq);
+    memtable_seqs_.erase(h->second.seq);
+    rows_.erase(h);
+  }
+}
+
+void ObjectRows::MoveLocked(const std::vector<Move>& moves) {
   for (const Move& m : moves) {
     auto h = rows_.find(m.id);
     if (h == rows_.end()) continue;

@@ -46,8 +46,11 @@ class RowLoader {
  public:
   virtual ~RowLoader() = default;
   virtual StatusOr<RowPtr> Load(const RowRef& ref) const = 0;
+  // The body's light form (storage/segment.h LightRow: without the heavy text fields), or the
+  // whole body where the segment keeps no light form.
+  virtual StatusOr<RowPtr> LoadLight(const RowRef& ref) const { return Load(ref); }
   // False only when the body at `ref` surely lacks one of the tokens (hashes of MATCH tokens),
-  // so a scan can skip loading it.
+  // so a scan can skip loading it. Asked for every flushed row a MATCH scan passes.
   virtual bool MayContainAll(const RowRef& ref, const std::vector<std::uint64_t>& tokens) const {
     (void)ref;
     (void)tokens;
@@ -66,6 +69,22 @@ struct VisibleRow {
   std::uint64_t seq = 0;
   std::uint64_t xact = 0;
   RowPtr row;
+  bool light = false;  // `row` may be the light form; ObjectRows::FullBody reads the body
+  RowRef ref;          // where the body is, when it is flushed
+};
+
+// What a scan keeps. Flushed rows are read in light form (storage/segment.h LightRow) first
+// when `light` is set or `full` is not: a filter that only reads light fields never pays for
+// the heavy ones. Memtable rows are used as they are (their light form is the full body).
+struct ScanFilter {
+  // Evaluated on the light form; a row it rejects is dropped without reading its body.
+  std::function<bool(const boost::json::object&)> light;
+  // Evaluated on the full body of the rows `light` accepted. When unset, the rows come back
+  // in light form (VisibleRow::light) and only those the caller shows need their body.
+  std::function<bool(const boost::json::object&)> full;
+  // Token hashes every kept row surely contains (from a MATCH filter); flushed bodies whose
+  // segment block lacks one are skipped unread.
+  std::vector<std::uint64_t> required_tokens;
 };
 
 // A memtable version on its way into a segment.
@@ -74,6 +93,9 @@ struct UnflushedVersion {
   std::uint64_t seq = 0;
   std::uint64_t xact = 0;
   RowPtr row;  // nullptr: a delete
+  // The row already has a version in a segment, which this one shadows (garbage accounting
+  // for the compaction policy).
+  bool overwrites_flushed = false;
 };
 
 // A version already in a segment, as read back from the segment's version table.
@@ -105,11 +127,18 @@ class ObjectRows {
       std::uint64_t snapshot, std::uint64_t after_seq, std::size_t limit,
       const std::function<bool(const boost::json::object&)>& keep,
       const std::vector<std::uint64_t>& required_tokens = {}) const;
+  StatusOr<std::vector<VisibleRow>> ScanIf(std::uint64_t snapshot, std::uint64_t after_seq,
+                                           std::size_t limit, const ScanFilter& filter) const;
   // As ScanIf, over only the rows with the given ids (an index lookup, not a scan).
   StatusOr<std::vector<VisibleRow>> ScanIds(
       std::uint64_t snapshot, std::uint64_t after_seq, std::size_t limit,
       const std::vector<std::string>& ids,
       const std::function<bool(const boost::json::object&)>& keep) const;
+  StatusOr<std::vector<VisibleRow>> ScanIds(std::uint64_t snapshot, std::uint64_t after_seq,
+                                            std::size_t limit, const std::vector<std::string>& ids,
+                                            const ScanFilter& filter) const;
+  // The full body of a row a scan returned (read through the block cache if it came light).
+  StatusOr<RowPtr> FullBody(const VisibleRow& v) const;
   StatusOr<std::vector<VisibleRow>> Scan(std::uint64_t snapshot, std::uint64_t after_seq,
                                          std::size_t limit) const;
   // Every row visible at `snapshot` (for summaries).
@@ -132,6 +161,15 @@ class ObjectRows {
     RowRef ref;
   };
   void MoveFlushed(const std::vector<Move>& moves);
+  // After a compaction that dropped history (versions shadowed below the history horizon,
+  // tombstones with nothing older left): moves as MoveFlushed, and forgets the flushed
+  // version (id, xact) of each drop. A row left with no version leaves every index, so it
+  // is as if it had never been written. One lock hold, so a scan sees all or none of it.
+  struct Drop {
+    std::string id;
+    std::uint64_t xact = 0;
+  };
+  void ApplyCompaction(const std::vector<Move>& moves, const std::vector<Drop>& drops);
 
  private:
   struct History {
@@ -146,10 +184,12 @@ class ObjectRows {
   History& Entry(const std::string& id, std::uint64_t seq, bool& inserted);
   void IndexRow(const std::string& id, bool first_version, const std::string& root, bool comment);
   StatusOr<RowPtr> Body(const RowVersion& v) const;
-  // Loads the bodies of `batch` and appends those `keep` accepts to `out`, up to `limit`.
-  Status Filter(const std::vector<Candidate>& batch, std::size_t limit,
-                const std::function<bool(const boost::json::object&)>& keep,
-                const std::vector<std::uint64_t>& required_tokens,
+  StatusOr<RowPtr> LightBody(const RowVersion& v) const;
+  void MoveLocked(const std::vector<Move>& moves);
+  // Removes rows (no version left) from rows_ and every index that points into it.
+  void EraseRowsLocked(const std::vector<std::string>& ids);
+  // Loads the bodies of `batch` and appends those `filter` accepts to `out`, up to `limit`.
+  Status Filter(const std::vector<Candidate>& batch, std::size_t limit, const ScanFilter& filter,
                 std::vector<VisibleRow>& out) const;
 
   const RowLoader* loader_;

@@ -10,6 +10,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "base/log.h"
 #include "base/tokenize.h"
 #include "base/util.h"
 #include "json/json.h"
@@ -37,8 +38,14 @@ StatusOr<std::string> Compress(std::string_view raw, int level) {
 
 StatusOr<std::string> Decompress(std::string_view compressed, std::size_t raw_bytes) {
   if (raw_bytes > kRawBytesMax) return DataLoss("segment block claims an absurd size");
+  // One context per thread: light blocks are small, and a fresh context per call would cost
+  // about as much as decompressing them.
+  thread_local std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx(ZSTD_createDCtx(),
+                                                                         &ZSTD_freeDCtx);
+  if (dctx == nullptr) return Internal("zstd: cannot create a decompression context");
   std::string out(raw_bytes, '\0');
-  std::size_t n = ZSTD_decompress(out.data(), out.size(), compressed.data(), compressed.size());
+  std::size_t n =
+      ZSTD_decompressDCtx(dctx.get(), out.data(), out.size(), compressed.data(), compressed.size());
   if (ZSTD_isError(n) || n != raw_bytes) return DataLoss("segment block does not decompress");
   return out;
 }
@@ -157,6 +164,19 @@ Status PreadAll(int fd, char* out, std::size_t bytes, std::uint64_t offset) {
 
 }  // namespace
 
+bool IsHeavyField(std::string_view key) {
+  return key == "input" || key == "output" || key == "expected";
+}
+
+boost::json::object LightRow(const boost::json::object& row) {
+  boost::json::object light;
+  light.reserve(row.size());
+  for (const auto& [key, value] : row) {
+    if (!IsHeavyField(key)) light.emplace(key, value);
+  }
+  return light;
+}
+
 SegmentWriter::SegmentWriter(std::string path, SegmentWriterOptions options)
     : path_(std::move(path)), options_(options) {}
 
@@ -199,14 +219,31 @@ StatusOr<SegmentWriter::Place> SegmentWriter::Add(SegmentVersion v, std::string_
     v.index = 0;
   } else {
     v.block = info_.blocks;
+    boost::json::value parsed;
+    if (row == nullptr) {
+      auto p = json::Parse(body);
+      if (!p.ok() || !p->is_object()) return InvalidArgument("row body is not an object");
+      parsed = std::move(*p);
+      row = &parsed.get_object();
+    }
     v.index = block_rows_++;
+    ARBOR_CHECK(v.index < text_index_block_rows_max);
     PutString(block_, body);
-    if (row != nullptr) {
-      AddRowTokens(*row, block_tokens_);
+    const std::size_t first_token = block_tokens_.size();
+    AddRowTokens(*row, block_tokens_);
+    if (options_.text_index) {
+      text_index_.AddRow(TextIndexRowKey(v.block, v.index), block_tokens_.data() + first_token,
+                         block_tokens_.data() + block_tokens_.size());
+    }
+    // A row without heavy fields is its own light form: reuse its text.
+    bool heavy = std::any_of(row->begin(), row->end(),
+                             [](const auto& kv) { return IsHeavyField(kv.key()); });
+    if (heavy) {
+      std::string light;
+      json::SerializeTo(LightRow(*row), light);
+      PutString(light_block_, light);
     } else {
-      auto parsed = json::Parse(body);
-      if (!parsed.ok() || !parsed->is_object()) return InvalidArgument("row body is not an object");
-      AddRowTokens(parsed->get_object(), block_tokens_);
+      PutString(light_block_, body);
     }
   }
   if (info_.versions == 0 || v.xact < info_.min_xact) info_.min_xact = v.xact;
@@ -221,15 +258,22 @@ StatusOr<SegmentWriter::Place> SegmentWriter::Add(SegmentVersion v, std::string_
 Status SegmentWriter::FlushBlock() {
   if (block_rows_ == 0) return Status::Ok();
   ASSIGN_OR_RETURN(std::string compressed, Compress(block_, options_.zstd_level));
+  ASSIGN_OR_RETURN(std::string light, Compress(light_block_, options_.zstd_level));
   PutU64(block_index_, offset_);
   PutU32(block_index_, static_cast<std::uint32_t>(compressed.size()));
   PutU32(block_index_, static_cast<std::uint32_t>(block_.size()));
   PutU32(block_index_, block_rows_);
   PutU32(block_index_, Crc32c(compressed));
   RETURN_IF_ERROR(Append(compressed));
+  PutU64(block_index_, offset_);  // the light block follows its body block
+  PutU32(block_index_, static_cast<std::uint32_t>(light.size()));
+  PutU32(block_index_, static_cast<std::uint32_t>(light_block_.size()));
+  PutU32(block_index_, Crc32c(light));
+  RETURN_IF_ERROR(Append(light));
   PutString(filters_, BuildFilter(block_tokens_));
   block_tokens_.clear();
   block_.clear();
+  light_block_.clear();
   block_rows_ = 0;
   ++info_.blocks;
   return Status::Ok();
@@ -269,6 +313,8 @@ StatusOr<SegmentInfo> SegmentWriter::Finish() {
   ::close(fd_);
   fd_ = -1;
   info_.bytes = offset_;
+  // The index is written (and fsynced) before the caller publishes the segment.
+  if (options_.text_index) RETURN_IF_ERROR(text_index_.Write(TextIndexPathFor(path_)));
   return info_;
 }
 
@@ -297,10 +343,12 @@ StatusOr<std::unique_ptr<SegmentReader>> SegmentReader::Open(const std::string& 
   if (std::memcmp(header.data(), kSegmentMagic, sizeof(kSegmentMagic)) != 0) {
     return DataLoss("segment " + path + " has a bad magic number");
   }
-  std::uint32_t version = GetU32(header.data() + 8);
-  if (version != kSegmentVersion) {
-    return DataLoss("segment format version " + std::to_string(version) + " is not supported");
+  r->version_ = GetU32(header.data() + 8);
+  if (r->version_ < 1 || r->version_ > kSegmentVersion) {
+    return DataLoss("segment format version " + std::to_string(r->version_) + " is not supported");
   }
+  const std::size_t entry_bytes =
+      r->has_light() ? kSegmentBlockIndexEntryBytes : kSegmentBlockIndexEntryBytesV1;
   ASSIGN_OR_RETURN(std::string footer,
                    r->ReadAt(r->info_.bytes - kSegmentFooterBytes, kSegmentFooterBytes));
   const char* f = footer.data();
@@ -321,7 +369,7 @@ StatusOr<std::unique_ptr<SegmentReader>> SegmentReader::Open(const std::string& 
   std::uint64_t filters_offset = GetU64(f + 60);
   std::uint32_t filters_bytes = GetU32(f + 68);
   std::uint32_t filters_crc = GetU32(f + 72);
-  std::uint64_t index_bytes = std::uint64_t{r->info_.blocks} * kSegmentBlockIndexEntryBytes;
+  std::uint64_t index_bytes = std::uint64_t{r->info_.blocks} * entry_bytes;
   if (index_offset + index_bytes > r->table_offset_ ||
       r->table_offset_ + r->table_bytes_ > filters_offset ||
       filters_offset + filters_bytes > r->info_.bytes - kSegmentFooterBytes) {
@@ -338,17 +386,32 @@ StatusOr<std::unique_ptr<SegmentReader>> SegmentReader::Open(const std::string& 
   ASSIGN_OR_RETURN(std::string index, r->ReadAt(index_offset, index_bytes));
   if (Crc32c(index) != index_crc) return DataLoss("segment " + path + " block index is damaged");
   r->blocks_.resize(r->info_.blocks);
+  auto inside = [&](const Extent& x) {
+    return x.offset >= kSegmentHeaderBytes && x.offset + x.compressed_bytes <= index_offset;
+  };
   for (std::uint32_t i = 0; i < r->info_.blocks; ++i) {
-    const char* e = index.data() + std::size_t{i} * kSegmentBlockIndexEntryBytes;
+    const char* e = index.data() + std::size_t{i} * entry_bytes;
     BlockEntry& b = r->blocks_[i];
-    b.offset = GetU64(e);
-    b.compressed_bytes = GetU32(e + 8);
-    b.raw_bytes = GetU32(e + 12);
+    b.body = Extent{.offset = GetU64(e),
+                    .compressed_bytes = GetU32(e + 8),
+                    .raw_bytes = GetU32(e + 12),
+                    .crc = GetU32(e + 20)};
     b.rows = GetU32(e + 16);
-    b.crc = GetU32(e + 20);
-    if (b.offset < kSegmentHeaderBytes || b.offset + b.compressed_bytes > index_offset) {
+    if (r->has_light()) {
+      b.light = Extent{.offset = GetU64(e + 24),
+                       .compressed_bytes = GetU32(e + 32),
+                       .raw_bytes = GetU32(e + 36),
+                       .crc = GetU32(e + 40)};
+    }
+    if (!inside(b.body) || (r->has_light() && !inside(b.light))) {
       return DataLoss("segment " + path + " block index points outside the file");
     }
+  }
+  // The index is an accelerator that can be rebuilt: without it, scans use the block filters.
+  if (auto index = TextIndexReader::Open(TextIndexPathFor(path)); index.ok()) {
+    r->text_index_ = std::move(*index);
+  } else if (index.status().code() != StatusCode::kNotFound) {
+    log::Warn("text index not used", {{"segment", path}, {"error", index.status().message()}});
   }
   return r;
 }
@@ -363,7 +426,11 @@ StatusOr<std::vector<SegmentVersion>> SegmentReader::ReadVersions() const {
 }
 
 std::uint32_t SegmentReader::BlockRawBytes(std::uint32_t block) const {
-  return block < blocks_.size() ? blocks_[block].raw_bytes : 0;
+  return block < blocks_.size() ? blocks_[block].body.raw_bytes : 0;
+}
+
+std::uint32_t SegmentReader::LightBlockRawBytes(std::uint32_t block) const {
+  return block < blocks_.size() ? blocks_[block].light.raw_bytes : 0;
 }
 
 bool SegmentReader::BlockMayContainAll(std::uint32_t block,
@@ -377,12 +444,21 @@ bool SegmentReader::BlockMayContainAll(std::uint32_t block,
 
 StatusOr<BlockRows> SegmentReader::ReadBlock(std::uint32_t block) const {
   if (block >= blocks_.size()) return DataLoss("segment block number out of range");
-  const BlockEntry& b = blocks_[block];
-  ASSIGN_OR_RETURN(std::string compressed, ReadAt(b.offset, b.compressed_bytes));
-  if (Crc32c(compressed) != b.crc) return DataLoss("segment " + path_ + " block is damaged");
-  ASSIGN_OR_RETURN(std::string raw, Decompress(compressed, b.raw_bytes));
+  return ReadRows(blocks_[block].body, blocks_[block].rows);
+}
+
+StatusOr<BlockRows> SegmentReader::ReadLightBlock(std::uint32_t block) const {
+  if (!has_light()) return Internal("segment " + path_ + " has no light blocks (version 1)");
+  if (block >= blocks_.size()) return DataLoss("segment block number out of range");
+  return ReadRows(blocks_[block].light, blocks_[block].rows);
+}
+
+StatusOr<BlockRows> SegmentReader::ReadRows(const Extent& x, std::uint32_t count) const {
+  ASSIGN_OR_RETURN(std::string compressed, ReadAt(x.offset, x.compressed_bytes));
+  if (Crc32c(compressed) != x.crc) return DataLoss("segment " + path_ + " block is damaged");
+  ASSIGN_OR_RETURN(std::string raw, Decompress(compressed, x.raw_bytes));
   BlockRows rows;
-  rows.reserve(b.rows);
+  rows.reserve(count);
   ByteReader in(raw);
   boost::json::parse_options options;
   options.max_depth = 1024;
@@ -394,7 +470,7 @@ StatusOr<BlockRows> SegmentReader::ReadBlock(std::uint32_t block) const {
     if (ec || !v.is_object()) return DataLoss("segment block row is not a JSON object");
     rows.push_back(std::make_shared<const boost::json::object>(std::move(v.get_object())));
   }
-  if (rows.size() != b.rows) return DataLoss("segment block row count mismatch");
+  if (rows.size() != count) return DataLoss("segment block row count mismatch");
   return rows;
 }
 

@@ -3,7 +3,9 @@
 // A segment holds every version of the rows it covers, in (object, seq, xact) order, so the
 // spans of one object sit together and a row's history is contiguous. Row bodies live in
 // zstd-compressed blocks; the version table (ids, seqs, xacts, trace roots, where each body
-// is) is small and is read whole at start to rebuild the in-memory index.
+// is) is small and is read whole at start to rebuild the in-memory index. Since version 2
+// every body block has a light twin: the same rows without their big text fields
+// (IsHeavyField), so scans that filter, sort or group on small fields skip the big ones.
 #pragma once
 
 #include <boost/json.hpp>
@@ -14,16 +16,25 @@
 #include <vector>
 
 #include "base/status.h"
+#include "storage/text_index.h"
 
 namespace arbor::storage {
 
 inline constexpr char kSegmentMagic[8] = {'A', 'R', 'B', 'O', 'R', 'S', 'E', 'G'};
-inline constexpr std::uint32_t kSegmentVersion = 1;
+// The version written; readers also open version 1 (no light blocks).
+inline constexpr std::uint32_t kSegmentVersion = 2;
 inline constexpr std::size_t kSegmentHeaderBytes = 16;
 inline constexpr std::size_t kSegmentFooterBytes = 88;
-inline constexpr std::size_t kSegmentBlockIndexEntryBytes = 24;
+inline constexpr std::size_t kSegmentBlockIndexEntryBytesV1 = 24;
+inline constexpr std::size_t kSegmentBlockIndexEntryBytes = 44;  // version 2: plus the light block
 // A version with no body (a delete) has this block number.
 inline constexpr std::uint32_t kNoBlock = 0xffffffffu;
+
+// Top-level fields left out of light rows: free text that is often kilobytes per span and
+// that filters, sorts and groupings rarely read. Part of the format (version 2).
+bool IsHeavyField(std::string_view key);
+// A row's light form: every top-level field except the heavy ones, in the same order.
+boost::json::object LightRow(const boost::json::object& row);
 
 // One row version as a segment's version table lists it.
 struct SegmentVersion {
@@ -48,7 +59,8 @@ struct SegmentInfo {
 
 struct SegmentWriterOptions {
   std::size_t block_raw_bytes_target = 64u << 10;
-  int zstd_level = 1;  // the fastest level: flushing competes with ingest for the CPU
+  int zstd_level = 1;      // the fastest level: flushing competes with ingest for the CPU
+  bool text_index = true;  // also write the segment's inverted index (seg-N.arbtix)
 };
 
 // Writes one segment file. Versions must come in (object_key, seq, xact) order.
@@ -80,9 +92,11 @@ class SegmentWriter {
   SegmentWriterOptions options_;
   int fd_ = -1;
   std::uint64_t offset_ = 0;
-  std::string block_;  // raw bytes of the block being filled
+  std::string block_;        // raw bytes of the block being filled
+  std::string light_block_;  // the same rows in light form
   std::uint32_t block_rows_ = 0;
   std::vector<std::uint64_t> block_tokens_;  // token hashes of the block being filled
+  TextIndexBuilder text_index_;
   std::string block_index_;
   std::string filters_;  // one token filter per finished block
   std::vector<SegmentVersion> versions_;
@@ -105,27 +119,42 @@ class SegmentReader {
   StatusOr<std::vector<SegmentVersion>> ReadVersions() const;
   // Decompresses and parses one block; checks its checksum.
   StatusOr<BlockRows> ReadBlock(std::uint32_t block) const;
-  // The raw size of a block (for cache accounting).
+  // True when the file has light blocks (format version 2 and later).
+  bool has_light() const { return version_ >= 2; }
+  // The light twin of a block: the same rows, in light form (LightRow). has_light() only.
+  StatusOr<BlockRows> ReadLightBlock(std::uint32_t block) const;
+  // The raw size of a block or of its light twin (for cache accounting).
   std::uint32_t BlockRawBytes(std::uint32_t block) const;
+  std::uint32_t LightBlockRawBytes(std::uint32_t block) const;
   // False only when some token (TokenHash of a MATCH token) occurs in no row of the block.
   bool BlockMayContainAll(std::uint32_t block, const std::vector<std::uint64_t>& tokens) const;
+  // The segment's inverted index; nullptr when it has none (older segments) or it is damaged
+  // (scans then use the block filters).
+  const TextIndexReader* text_index() const { return text_index_.get(); }
 
  private:
   SegmentReader() = default;
-  struct BlockEntry {
+  struct Extent {
     std::uint64_t offset = 0;
     std::uint32_t compressed_bytes = 0;
     std::uint32_t raw_bytes = 0;
-    std::uint32_t rows = 0;
     std::uint32_t crc = 0;
   };
+  struct BlockEntry {
+    Extent body;
+    Extent light;  // version 2
+    std::uint32_t rows = 0;
+  };
   StatusOr<std::string> ReadAt(std::uint64_t offset, std::size_t bytes) const;
+  StatusOr<BlockRows> ReadRows(const Extent& extent, std::uint32_t rows) const;
 
   std::string path_;
+  std::uint32_t version_ = 0;
   int fd_ = -1;
   SegmentInfo info_;
   std::vector<BlockEntry> blocks_;
   std::vector<std::string> filters_;  // per block: the bloom filter bits
+  std::unique_ptr<TextIndexReader> text_index_;
   std::uint64_t table_offset_ = 0;
   std::uint32_t table_bytes_ = 0;
   std::uint32_t table_raw_bytes_ = 0;

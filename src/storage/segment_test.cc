@@ -65,6 +65,23 @@ void ExpectSample(const SegmentReader& r) {
   EXPECT_EQ((*last)[v[3].index]->at("comment").at("text").as_string(), "hi");
 }
 
+// The light blocks of the sample: the same rows, without their heavy fields.
+void ExpectSampleLight(const SegmentReader& r) {
+  ASSERT_TRUE(r.has_light());
+  auto versions = r.ReadVersions();
+  ASSERT_TRUE(versions.ok());
+  const auto& v = *versions;
+  auto light = r.ReadLightBlock(v[1].block);
+  ASSERT_TRUE(light.ok()) << light.status().message();
+  EXPECT_EQ(*(*light)[v[1].index], (boost::json::object{{"id", "a"}}));
+  auto last = r.ReadLightBlock(v[3].block);
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ((*last)[v[3].index]->at("comment").at("text").as_string(), "hi");
+  auto full = r.ReadBlock(v[3].block);
+  ASSERT_TRUE(full.ok());
+  EXPECT_EQ(*(*last)[v[3].index], *(*full)[v[3].index]);  // no heavy field: identical
+}
+
 TEST(Segment, RoundTripInOneBlockAndInMany) {
   for (std::size_t block_bytes : {std::size_t{1} << 16, std::size_t{1}}) {
     std::string path = TempPath("rt.arbseg");
@@ -74,7 +91,37 @@ TEST(Segment, RoundTripInOneBlockAndInMany) {
     auto r = SegmentReader::Open(path);
     ASSERT_TRUE(r.ok()) << r.status().message();
     ExpectSample(**r);
+    ExpectSampleLight(**r);
   }
+}
+
+TEST(Segment, LightRowsDropOnlyHeavyTopLevelFields) {
+  boost::json::object row{{"id", "x"},
+                          {"input", "long text"},
+                          {"metadata", {{"input", 1}, {"model", "m"}}},
+                          {"output", {{"a", 1}}},
+                          {"expected", nullptr},
+                          {"error", "boom"},
+                          {"scores", {{"s", 0.5}}}};
+  boost::json::object want{{"id", "x"},
+                           {"metadata", {{"input", 1}, {"model", "m"}}},
+                           {"error", "boom"},
+                           {"scores", {{"s", 0.5}}}};
+  EXPECT_EQ(LightRow(row), want);
+  // The same order as the row: light rows evaluate exactly as the body does.
+  std::vector<std::string> keys;
+  for (const auto& kv : LightRow(row)) keys.emplace_back(kv.key());
+  EXPECT_EQ(keys, (std::vector<std::string>{"id", "metadata", "error", "scores"}));
+  std::string path = TempPath("light.arbseg");
+  SegmentWriter w(path, {.block_raw_bytes_target = 1});
+  ASSERT_TRUE(w.Add(Version("k", "x", 1, 1), boost::json::serialize(row)).ok());
+  ASSERT_TRUE(w.Finish().ok());
+  auto r = SegmentReader::Open(path);
+  ASSERT_TRUE(r.ok());
+  auto light = (*r)->ReadLightBlock(0);
+  ASSERT_TRUE(light.ok());
+  EXPECT_EQ(*(*light)[0], want);
+  EXPECT_LT((*r)->LightBlockRawBytes(0), (*r)->BlockRawBytes(0));
 }
 
 TEST(Segment, ManyRowsCompressAndComeBackInOrder) {
@@ -120,7 +167,8 @@ TEST(Segment, DetectsDamage) {
       continue;
     }
     auto block = (*r)->ReadBlock(0);
-    EXPECT_FALSE(block.ok()) << "flip at " << at << " went unnoticed";
+    auto light = (*r)->ReadLightBlock(0);
+    EXPECT_FALSE(block.ok() && light.ok()) << "flip at " << at << " went unnoticed";
   }
   // Every truncation is refused at open.
   for (std::size_t keep : {std::size_t{0}, std::size_t{10}, image->size() / 2, image->size() - 1}) {
@@ -170,16 +218,28 @@ TEST(Segment, BlockTokenFilterFalsePositivesAreRare) {
   EXPECT_LT(false_positives, 300);  // ~1% expected at 10 bits per token
 }
 
-// The checked-in fixture was written by format version 1; the current reader must open it.
-// Regenerate (only when the format version changes) with ARBOR_WRITE_FIXTURES=1.
+// The checked-in fixtures were written by format versions 1 and 2; the current reader must
+// open both. A version 1 file has no light blocks (scans fall back to the bodies).
 TEST(Segment, ReadsVersion1Fixture) {
   std::string fixture = std::string(ARBOR_SOURCE_DIR) + "/src/storage/testdata/segment_v1.arbseg";
+  auto r = SegmentReader::Open(fixture);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ExpectSample(**r);
+  EXPECT_FALSE((*r)->has_light());
+  EXPECT_FALSE((*r)->ReadLightBlock(0).ok());
+}
+
+// Regenerate (only when the format version changes, as a new file) with ARBOR_WRITE_FIXTURES=1.
+TEST(Segment, ReadsVersion2Fixture) {
+  std::string fixture = std::string(ARBOR_SOURCE_DIR) + "/src/storage/testdata/segment_v2.arbseg";
   if (std::getenv("ARBOR_WRITE_FIXTURES") != nullptr) {
+    ASSERT_EQ(kSegmentVersion, 2u);
     ASSERT_TRUE(WriteSample(fixture, 1).ok());
   }
   auto r = SegmentReader::Open(fixture);
   ASSERT_TRUE(r.ok()) << r.status().message();
   ExpectSample(**r);
+  ExpectSampleLight(**r);
 }
 
 }  // namespace

@@ -3,11 +3,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <tuple>
 
 #include "base/util.h"
@@ -20,8 +22,11 @@ namespace bj = boost::json;
 
 constexpr char kManifestName[] = "MANIFEST.json";
 
-std::uint64_t CacheKey(std::uint32_t segment, std::uint32_t block) {
-  return (std::uint64_t{segment} << 32) | block;
+// A block and its light twin are cached apart; the segment number stays in the high half
+// (BlockCache::EraseSegment). Block numbers stay far below 2^31 (that many blocks would take
+// a 50 GB block index).
+std::uint64_t CacheKey(std::uint32_t segment, std::uint32_t block, bool light = false) {
+  return (std::uint64_t{segment} << 32) | (std::uint64_t{block} << 1) | (light ? 1 : 0);
 }
 
 // Parsed rows take roughly twice their text in memory.
@@ -40,12 +45,38 @@ bool ParseSegmentNumber(const std::string& name, std::uint32_t& out) {
   unsigned long long n = 0;
   char tail[8] = {0};
   if (std::sscanf(name.c_str(), "seg-%10llu.%7s", &n, tail) != 2) return false;
-  if (std::strcmp(tail, "arbseg") != 0 || n == 0 || n > 0xffffffffull) return false;
+  // The segment itself, or its text index (storage/text_index.h).
+  if ((std::strcmp(tail, "arbseg") != 0 && std::strcmp(tail, "arbtix") != 0) || n == 0 ||
+      n > 0xffffffffull) {
+    return false;
+  }
   out = static_cast<std::uint32_t>(n);
   return true;
 }
 
+// Counts a segment's garbage (SegmentGarbage) from its versions in (object, seq, xact) order.
+class GarbageCounter {
+ public:
+  void Add(const SegmentVersion& v, bool overwrites_older) {
+    if (v.deleted) ++garbage_.deletes;
+    if (overwrites_older) ++garbage_.overwrites;
+    // The previous version is the same row: it is shadowed by this one.
+    if (seq_ == v.seq && object_ == v.object_key) ++garbage_.shadowed;
+    seq_ = v.seq;
+    if (object_ != v.object_key) object_ = v.object_key;
+  }
+  const SegmentGarbage& garbage() const { return garbage_; }
+
+ private:
+  SegmentGarbage garbage_;
+  std::string object_;
+  std::uint64_t seq_ = 0;  // seqs start at 1
+};
+
 }  // namespace
+
+// Segments whose MATCH answers a scanning thread keeps (Segments::MayContainAll).
+inline constexpr std::size_t text_index_answers_max = 64;
 
 void CrashPoint(const char* point) {
   const char* want = std::getenv("ARBOR_CRASH_AT");
@@ -56,7 +87,10 @@ void CrashPoint(const char* point) {
 }
 
 Segments::Segments(SegmentsOptions options)
-    : options_(std::move(options)), cache_(options_.block_cache_bytes_max) {}
+    : options_(std::move(options)), cache_(options_.block_cache_bytes_max) {
+  static std::atomic<std::uint64_t> instances{0};
+  instance_ = ++instances;
+}
 
 std::string Segments::PathOf(std::uint32_t number) const {
   char name[32];
@@ -75,7 +109,20 @@ StatusOr<std::unique_ptr<Segments>> Segments::Open(SegmentsOptions options) {
     ASSIGN_OR_RETURN(auto reader, SegmentReader::Open(s->PathOf(m.number)));
     s->readers_[m.number] = std::move(reader);
   }
+  RETURN_IF_ERROR(s->CountLegacyGarbage());
   return s;
+}
+
+Status Segments::CountLegacyGarbage() {
+  for (SegmentMeta& m : segments_) {
+    if (std::find(uncounted_.begin(), uncounted_.end(), m.number) == uncounted_.end()) continue;
+    ASSIGN_OR_RETURN(std::vector<SegmentVersion> versions, readers_.at(m.number)->ReadVersions());
+    GarbageCounter counter;
+    for (const SegmentVersion& v : versions) counter.Add(v, false);
+    m.garbage = counter.garbage();  // the manifest records it at the next flush
+  }
+  uncounted_.clear();
+  return Status::Ok();
 }
 
 Status Segments::ReadManifest() {
@@ -108,6 +155,13 @@ Status Segments::ReadManifest() {
       return DataLoss("segment manifest has a malformed segment entry");
     }
     meta.number = static_cast<std::uint32_t>(number->get_int64());
+    // Garbage counts came later (history horizon); older manifests lack them.
+    if (!ParseU64(o->if_contains("deletes"), meta.garbage.deletes) ||
+        !ParseU64(o->if_contains("shadowed"), meta.garbage.shadowed) ||
+        !ParseU64(o->if_contains("overwrites"), meta.garbage.overwrites)) {
+      meta.garbage = {};
+      uncounted_.push_back(meta.number);
+    }
     segments_.push_back(meta);
   }
   return Status::Ok();
@@ -121,7 +175,10 @@ Status Segments::WriteManifest(const std::vector<SegmentMeta>& segments, std::ui
                               {"min_xact", std::to_string(m.info.min_xact)},
                               {"max_xact", std::to_string(m.info.max_xact)},
                               {"bytes", std::to_string(m.info.bytes)},
-                              {"versions", std::to_string(m.info.versions)}});
+                              {"versions", std::to_string(m.info.versions)},
+                              {"deletes", std::to_string(m.garbage.deletes)},
+                              {"shadowed", std::to_string(m.garbage.shadowed)},
+                              {"overwrites", std::to_string(m.garbage.overwrites)}});
   }
   bj::object manifest{{"format_version", kManifestVersion},
                       {"flushed_xact", std::to_string(flushed_xact)},
@@ -189,6 +246,7 @@ Status Segments::Flush(RowStore& store, std::uint64_t upto) {
   };
   std::vector<Flushed> flushed;
   SegmentWriter writer(PathOf(number), options_.writer);
+  GarbageCounter garbage;
   std::string body;
   for (const std::string& key : store.ObjectKeys()) {
     ObjectRows& rows = store.GetOrCreate(key);
@@ -206,6 +264,7 @@ Status Segments::Flush(RowStore& store, std::uint64_t upto) {
         v.comment = comment != nullptr && comment->is_object();
         json::SerializeTo(*u.row, body);
       }
+      garbage.Add(v, u.overwrites_flushed);
       ASSIGN_OR_RETURN(SegmentWriter::Place place, writer.Add(std::move(v), body, u.row.get()));
       f.refs.push_back(RowRef{.segment = number, .block = place.block, .index = place.index});
     }
@@ -222,7 +281,7 @@ Status Segments::Flush(RowStore& store, std::uint64_t upto) {
     ASSIGN_OR_RETURN(SegmentInfo info, writer.Finish());
     RETURN_IF_ERROR(FsyncDirectory(options_.dir));
     ASSIGN_OR_RETURN(reader, SegmentReader::Open(PathOf(number)));
-    next.push_back(SegmentMeta{.number = number, .info = info});
+    next.push_back(SegmentMeta{.number = number, .info = info, .garbage = garbage.garbage()});
     CrashPoint("flush-segment-written");
   }
   RETURN_IF_ERROR(WriteManifest(next, upto, number + 1));
@@ -238,9 +297,13 @@ Status Segments::Flush(RowStore& store, std::uint64_t upto) {
   return Status::Ok();
 }
 
-StatusOr<RowPtr> Segments::Load(const RowRef& ref) const {
-  std::uint64_t key = CacheKey(ref.segment, ref.block);
-  std::shared_ptr<const BlockRows> rows = cache_.Get(key);
+StatusOr<RowPtr> Segments::Load(const RowRef& ref) const { return LoadFrom(ref, false); }
+
+StatusOr<RowPtr> Segments::LoadLight(const RowRef& ref) const { return LoadFrom(ref, true); }
+
+StatusOr<RowPtr> Segments::LoadFrom(const RowRef& ref, bool light) const {
+  if (ref.block >= (1u << 31)) return DataLoss("segment block number out of range");
+  std::shared_ptr<const BlockRows> rows = cache_.Get(CacheKey(ref.segment, ref.block, light));
   if (rows == nullptr) {
     std::shared_ptr<SegmentReader> reader;
     {
@@ -251,23 +314,63 @@ StatusOr<RowPtr> Segments::Load(const RowRef& ref) const {
       }
       reader = it->second;
     }
-    ASSIGN_OR_RETURN(BlockRows block, reader->ReadBlock(ref.block));
+    // A version 1 segment has no light blocks: its light rows are the full bodies.
+    if (light && !reader->has_light()) return LoadFrom(ref, false);
+    ASSIGN_OR_RETURN(BlockRows block,
+                     light ? reader->ReadLightBlock(ref.block) : reader->ReadBlock(ref.block));
     rows = std::make_shared<const BlockRows>(std::move(block));
-    cache_.Put(key, rows, std::size_t{reader->BlockRawBytes(ref.block)} * kParsedBytesPerRawByte);
+    std::size_t raw =
+        light ? reader->LightBlockRawBytes(ref.block) : reader->BlockRawBytes(ref.block);
+    cache_.Put(CacheKey(ref.segment, ref.block, light), rows, raw * kParsedBytesPerRawByte);
   }
   if (ref.index >= rows->size()) return DataLoss("row position is outside its segment block");
   return (*rows)[ref.index];
 }
 
 bool Segments::MayContainAll(const RowRef& ref, const std::vector<std::uint64_t>& tokens) const {
-  std::shared_ptr<SegmentReader> reader;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = readers_.find(ref.segment);
-    if (it == readers_.end()) return true;
-    reader = it->second;
+  // A scan asks about every row it passes, with the same tokens: each segment's answer (the
+  // rows its text index lists for all of them) is looked up once and kept, per thread, until
+  // the tokens change. Segments are immutable and, within one open data dir (`instance_`),
+  // their numbers are never reused.
+  struct Answer {
+    std::uint64_t instance = 0;
+    std::uint32_t segment = 0;
+    std::shared_ptr<SegmentReader> reader;
+    bool exact = false;               // from the text index: `rows` lists every match
+    std::vector<std::uint64_t> rows;  // TextIndexRowKey, ascending
+  };
+  thread_local std::vector<std::uint64_t> asked;
+  thread_local std::vector<Answer> answers;
+  if (asked != tokens) {
+    asked = tokens;
+    answers.clear();
   }
-  return reader->BlockMayContainAll(ref.block, tokens);
+  auto it = std::find_if(answers.begin(), answers.end(), [&](const Answer& a) {
+    return a.segment == ref.segment && a.instance == instance_;
+  });
+  if (it == answers.end()) {
+    Answer a{.instance = instance_, .segment = ref.segment};
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto r = readers_.find(ref.segment);
+      if (r == readers_.end()) return true;
+      a.reader = r->second;
+    }
+    if (const TextIndexReader* index = a.reader->text_index(); index != nullptr) {
+      if (auto rows = index->RowsWithAll(tokens); rows.ok()) {
+        a.rows = std::move(*rows);
+        a.exact = true;
+      }
+    }
+    if (answers.size() >= text_index_answers_max) answers.erase(answers.begin());
+    answers.push_back(std::move(a));
+    it = answers.end() - 1;
+  }
+  if (it->exact) {
+    return std::binary_search(it->rows.begin(), it->rows.end(),
+                              TextIndexRowKey(ref.block, ref.index));
+  }
+  return it->reader->BlockMayContainAll(ref.block, tokens);
 }
 
 std::uint64_t Segments::flushed_xact() const {
@@ -296,6 +399,10 @@ class InputCursor {
 
   bool done() const { return pos_ == versions_.size(); }
   const SegmentVersion& current() const { return versions_[pos_]; }
+  // The version after the current one, if any.
+  const SegmentVersion* peek() const {
+    return pos_ + 1 < versions_.size() ? &versions_[pos_ + 1] : nullptr;
+  }
   void Next() { ++pos_; }
 
   // The current version's body (nullptr for a delete).
@@ -322,6 +429,39 @@ bool VersionLess(const SegmentVersion& a, const SegmentVersion& b) {
   return std::tie(a.object_key, a.seq, a.xact) < std::tie(b.object_key, b.seq, b.xact);
 }
 
+// The input whose current version comes first in (object, seq, xact) order.
+InputCursor* Smallest(std::vector<InputCursor>& inputs) {
+  InputCursor* next = nullptr;
+  for (InputCursor& in : inputs) {
+    if (!in.done() && (next == nullptr || VersionLess(in.current(), next->current()))) next = &in;
+  }
+  return next;
+}
+
+// The version that follows `cur.current()` in the merged order, if any.
+const SegmentVersion* Following(const std::vector<InputCursor>& inputs, const InputCursor& cur) {
+  const SegmentVersion* after = cur.peek();
+  for (const InputCursor& in : inputs) {
+    if (&in == &cur || in.done()) continue;
+    if (after == nullptr || VersionLess(in.current(), *after)) after = &in.current();
+  }
+  return after;
+}
+
+enum class Fate { kKeep, kShadowed, kDeletedRow };
+
+// What compaction does with `v` (docs/formats/segment.md, "Compaction and history"): a
+// version at or below the horizon goes when a newer one of its row is also at or below it
+// (no snapshot at or after the horizon can see it); a tombstone that is the newest there
+// ends its row when no older segment outside the inputs can hold a version it hides.
+Fate FateOf(const SegmentVersion& v, const SegmentVersion* after, std::uint64_t horizon,
+            bool bottommost) {
+  if (v.xact > horizon) return Fate::kKeep;
+  bool same_row = after != nullptr && after->seq == v.seq && after->object_key == v.object_key;
+  if (same_row && after->xact <= horizon) return Fate::kShadowed;
+  return v.deleted && bottommost ? Fate::kDeletedRow : Fate::kKeep;
+}
+
 }  // namespace
 
 void Segments::CloseRetiredReaders() {
@@ -335,18 +475,24 @@ void Segments::CloseRetiredReaders() {
   });
 }
 
-Status Segments::Compact(RowStore& store, const std::vector<std::uint32_t>& numbers) {
+Status Segments::Compact(RowStore& store, const std::vector<std::uint32_t>& numbers,
+                         std::uint64_t history_horizon) {
   std::lock_guard<std::mutex> change(change_mu_);
   CloseRetiredReaders();
-  if (numbers.size() < 2) return InvalidArgument("compaction needs at least two segments");
+  // One segment is a valid input: rewriting it alone drops its garbage below the horizon.
+  if (numbers.empty()) return InvalidArgument("compaction needs at least one segment");
   std::vector<SegmentMeta> current = List();
   auto first = std::find_if(current.begin(), current.end(),
                             [&](const SegmentMeta& m) { return m.number == numbers[0]; });
   if (first == current.end() || current.end() - first < static_cast<long>(numbers.size())) {
     return InvalidArgument("compaction inputs are not live segments");
   }
+  // Nothing older than the inputs: a tombstone there hides nothing outside them.
+  const bool bottommost = first == current.begin();
+  std::uint64_t overwrites_in = 0;
   std::vector<InputCursor> inputs;
   for (std::size_t i = 0; i < numbers.size(); ++i) {
+    overwrites_in += first[static_cast<long>(i)].garbage.overwrites;
     if (first[static_cast<long>(i)].number != numbers[i]) {
       return InvalidArgument("compaction inputs must be adjacent, oldest first");
     }
@@ -367,35 +513,57 @@ Status Segments::Compact(RowStore& store, const std::vector<std::uint32_t>& numb
   // k-way merge in (object, seq, xact) order; the inputs are each sorted that way.
   SegmentWriter writer(PathOf(number), options_.writer);
   std::map<std::string, std::vector<ObjectRows::Move>> moves;  // object key -> moves
-  for (;;) {
-    InputCursor* next = nullptr;
-    for (InputCursor& in : inputs) {
-      if (!in.done() && (next == nullptr || VersionLess(in.current(), next->current()))) {
-        next = &in;
-      }
-    }
-    if (next == nullptr) break;
-    ASSIGN_OR_RETURN(RowPtr row, next->Body());
+  std::map<std::string, std::vector<ObjectRows::Drop>> drops;  // object key -> drops
+  GarbageCounter garbage;
+  auto write = [&](const SegmentVersion& version, const RowPtr& row) -> Status {
     std::string body = row != nullptr ? json::Serialize(*row) : std::string();
-    SegmentVersion v = next->current();
-    std::string key = v.object_key;
-    std::string id = v.id;
-    std::uint64_t xact = v.xact;
-    ASSIGN_OR_RETURN(SegmentWriter::Place place, writer.Add(std::move(v), body, row.get()));
-    moves[key].push_back(ObjectRows::Move{
-        .id = std::move(id),
-        .xact = xact,
+    garbage.Add(version, false);
+    ASSIGN_OR_RETURN(SegmentWriter::Place place, writer.Add(version, body, row.get()));
+    moves[version.object_key].push_back(ObjectRows::Move{
+        .id = version.id,
+        .xact = version.xact,
         .ref = RowRef{.segment = number, .block = place.block, .index = place.index}});
+    return Status::Ok();
+  };
+  auto drop = [&](const SegmentVersion& v) {
+    drops[v.object_key].push_back(ObjectRows::Drop{.id = v.id, .xact = v.xact});
+  };
+  // A deleted row is dropped only once a later row (higher seq) of its object is written:
+  // the object's highest seq stays on disk, so rows written after a restart continue the
+  // sequence instead of reusing a seq some cursor already passed.
+  std::optional<SegmentVersion> pending;
+  for (InputCursor* next = Smallest(inputs); next != nullptr; next = Smallest(inputs)) {
+    const SegmentVersion& cur = next->current();
+    if (pending && pending->object_key != cur.object_key) {
+      RETURN_IF_ERROR(write(*pending, nullptr));
+      pending.reset();
+    }
+    Fate fate = FateOf(cur, Following(inputs, *next), history_horizon, bottommost);
+    if (fate == Fate::kShadowed) {
+      drop(cur);
+    } else if (fate == Fate::kDeletedRow) {
+      if (pending) drop(*pending);
+      pending = cur;
+    } else {
+      if (pending) drop(*pending);
+      pending.reset();
+      ASSIGN_OR_RETURN(RowPtr row, next->Body());
+      RETURN_IF_ERROR(write(cur, row));
+    }
     next->Next();
   }
+  if (pending) RETURN_IF_ERROR(write(*pending, nullptr));
   ASSIGN_OR_RETURN(SegmentInfo info, writer.Finish());
   RETURN_IF_ERROR(FsyncDirectory(options_.dir));
   ASSIGN_OR_RETURN(std::shared_ptr<SegmentReader> reader, SegmentReader::Open(PathOf(number)));
+  SegmentMeta output{.number = number, .info = info, .garbage = garbage.garbage()};
+  // Shadowing of older segments is resolved once nothing older is left; else an estimate.
+  output.garbage.overwrites = bottommost ? 0 : overwrites_in;
   CrashPoint("compact-segment-written");
 
   std::vector<SegmentMeta> next_list;
   for (const SegmentMeta& m : current) {
-    if (m.number == numbers[0]) next_list.push_back(SegmentMeta{.number = number, .info = info});
+    if (m.number == numbers[0]) next_list.push_back(output);
     if (std::find(numbers.begin(), numbers.end(), m.number) == numbers.end()) {
       next_list.push_back(m);
     }
@@ -410,9 +578,19 @@ Status Segments::Compact(RowStore& store, const std::vector<std::uint32_t>& numb
     next_number_ = number + 1;
     for (std::uint32_t old : numbers) retired_.emplace_back(NowMicros(), old);
   }
-  for (auto& [key, list] : moves) store.GetOrCreate(key).MoveFlushed(list);
+  static const std::vector<ObjectRows::Drop> kNoDrops;
+  for (auto& [key, list] : moves) {
+    auto d = drops.find(key);
+    store.GetOrCreate(key).ApplyCompaction(list, d == drops.end() ? kNoDrops : d->second);
+    if (d != drops.end()) drops.erase(d);
+  }
+  // Drops of objects with no version written (none today: each keeps its highest row).
+  for (auto& [key, list] : drops) store.GetOrCreate(key).ApplyCompaction({}, list);
   // Open readers keep the retired files readable until CloseRetiredReaders.
-  for (std::uint32_t old : numbers) std::filesystem::remove(PathOf(old));
+  for (std::uint32_t old : numbers) {
+    std::filesystem::remove(PathOf(old));
+    std::filesystem::remove(TextIndexPathFor(PathOf(old)));
+  }
   return FsyncDirectory(options_.dir);
 }
 

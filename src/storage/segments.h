@@ -32,9 +32,20 @@ struct SegmentsOptions {
   SegmentWriterOptions writer;
 };
 
+// What a compaction at a history horizon past the segment's max_xact could drop from it (the
+// compaction policy's garbage estimate; kept in the manifest).
+struct SegmentGarbage {
+  std::uint64_t deletes = 0;     // tombstones
+  std::uint64_t shadowed = 0;    // versions with a newer version of their row in this segment
+  std::uint64_t overwrites = 0;  // versions shadowing a version in an older segment (an estimate)
+  std::uint64_t total() const { return deletes + shadowed + overwrites; }
+  bool operator==(const SegmentGarbage&) const = default;
+};
+
 struct SegmentMeta {
   std::uint32_t number = 0;
   SegmentInfo info;
+  SegmentGarbage garbage;
 };
 
 class Segments final : public RowLoader {
@@ -47,10 +58,16 @@ class Segments final : public RowLoader {
   // releases the bodies from memory. `upto` must be durable in the WAL.
   Status Flush(RowStore& store, std::uint64_t upto);
   // Merges the given adjacent segments (oldest first) into one that takes their place in the
-  // manifest, keeping every version, then points the store's index at it.
-  Status Compact(RowStore& store, const std::vector<std::uint32_t>& numbers);
+  // manifest, then points the store's index at it (docs/formats/segment.md, "Compaction").
+  // History at or below `history_horizon` (an _xact_id; 0 keeps everything) is collapsed: of
+  // each row's versions there, only the newest is kept, and when that is a tombstone and the
+  // inputs start at the oldest live segment, it goes too. Snapshots at or after the horizon
+  // read exactly what they read before. Every version above the horizon is kept.
+  Status Compact(RowStore& store, const std::vector<std::uint32_t>& numbers,
+                 std::uint64_t history_horizon = 0);
 
   StatusOr<RowPtr> Load(const RowRef& ref) const override;
+  StatusOr<RowPtr> LoadLight(const RowRef& ref) const override;
   bool MayContainAll(const RowRef& ref, const std::vector<std::uint64_t>& tokens) const override;
 
   std::uint64_t flushed_xact() const;
@@ -64,15 +81,21 @@ class Segments final : public RowLoader {
   Status WriteManifest(const std::vector<SegmentMeta>& segments, std::uint64_t flushed_xact,
                        std::uint32_t next_number) const;
   Status DeleteOrphans() const;
+  // A body, or with `light` its light form, through the block cache.
+  StatusOr<RowPtr> LoadFrom(const RowRef& ref, bool light) const;
+  // Garbage counts of segments named by a manifest written before they were recorded.
+  Status CountLegacyGarbage();
 
   // Closes readers of segments retired by compaction a while ago: a scan may still hold a
   // reference it copied before the swap, so readers outlive their files for a grace period.
   void CloseRetiredReaders();
 
   const SegmentsOptions options_;
-  std::mutex change_mu_;  // one flush or compaction at a time
+  std::mutex change_mu_;        // one flush or compaction at a time
+  std::uint64_t instance_ = 0;  // unique per Segments object in this process (MayContainAll)
   mutable std::mutex mu_;
-  std::vector<SegmentMeta> segments_;  // oldest first
+  std::vector<SegmentMeta> segments_;     // oldest first
+  std::vector<std::uint32_t> uncounted_;  // at open: segments whose garbage is not in the manifest
   std::map<std::uint32_t, std::shared_ptr<SegmentReader>> readers_;
   std::vector<std::pair<std::int64_t, std::uint32_t>> retired_;  // (retired at µs, number)
   std::uint64_t flushed_xact_ = 0;

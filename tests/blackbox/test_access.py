@@ -250,6 +250,20 @@ def test_roles_of_keys_and_service_tokens(srv):
     ok(srv, "DELETE", f"/v1/service_token/{tok['id']}")
     assert_error(call(srv, "GET", "/v1/project", key=tok["key"]), [401])
 
+    # PUT replaces the token of that name: the old secret stops working, the new one works.
+    first = ok(srv, "PUT", "/v1/service_token", {"name": "deploy", "role": "viewer"}, key=admin)
+    assert ok(srv, "GET", "/v1/project", key=first["key"])["objects"] is not None
+    second = ok(srv, "PUT", "/v1/service_token", {"name": "deploy", "role": "editor"}, key=admin)
+    assert second["id"] != first["id"] and second["role"] == "editor" and second["key"]
+    assert_error(call(srv, "GET", "/v1/project", key=first["key"]), [401])
+    ok(srv, "POST", "/v1/project", {"name": "by-replaced-token"}, key=second["key"])
+    live = [t for t in ok(srv, "GET", "/v1/service_token", params={"service_token_name": "deploy"})
+            ["objects"]]
+    assert [t["id"] for t in live] == [second["id"]]
+    assert_error(call(srv, "PUT", "/v1/service_token", {"name": "deploy", "role": "owner"},
+                      key=admin), [403])
+    assert_error(call(srv, "PUT", "/v1/service_token", {"role": "viewer"}), [400])
+
 
 def test_members(srv):
     tag = uuid.uuid4().hex[:6]

@@ -110,6 +110,7 @@ def test_metrics_parse_and_move_after_ingest(srv):
     for name in ["arbor_ingest_rows", "arbor_ingest_bytes", "arbor_http_request_duration_seconds",
                  "arbor_wal_fsync_duration_seconds", "arbor_memtable_bytes", "arbor_segments",
                  "arbor_segment_bytes", "arbor_compaction_backlog_segments",
+                 "arbor_segment_garbage_versions",
                  "arbor_indexing_lag_seconds", "arbor_query_duration_seconds",
                  "arbor_block_cache_hits", "arbor_block_cache_misses",
                  "process_resident_memory_bytes", "process_start_time_seconds",

@@ -4,6 +4,7 @@
 import { spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
+import https from "node:https";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -27,6 +28,17 @@ export async function freePort() {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// GET over HTTPS trusting exactly `ca` (PEM); resolves to the status code.
+export function httpsStatus(url, ca, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { ca, headers }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    req.on("error", reject);
+  });
+}
 
 export class Arbor {
   constructor({ url, apiKey, proc = null, dataDir = null, logPath = null, tag = "arbor" }) {
@@ -107,8 +119,9 @@ export class Arbor {
 }
 
 // Starts arbor (unless ARBOR_URL is set) and configures the SDK environment.
-// `extraArgs` are appended to `arbor serve` (e.g. --otlp-grpc-listen).
-export async function startArbor(tag = "arbor", { extraArgs = [] } = {}) {
+// `extraArgs` are appended to `arbor serve` (e.g. --otlp-grpc-listen). With `tls` ({cert, key}
+// PEM paths) the server speaks HTTPS and readiness is polled trusting that certificate.
+export async function startArbor(tag = "arbor", { extraArgs = [], tls = null } = {}) {
   let arbor;
   if (process.env.ARBOR_URL) {
     if (!process.env.ARBOR_API_KEY) throw new Error("ARBOR_URL is set but ARBOR_API_KEY is not");
@@ -123,19 +136,24 @@ export async function startArbor(tag = "arbor", { extraArgs = [] } = {}) {
     const logFd = fs.openSync(logPath, "a");
     const proc = spawn(
       bin,
-      ["serve", "--data-dir", dataDir, "--listen", `127.0.0.1:${port}`, "--org-name", "arbor-sdk-js", ...extraArgs],
+      [
+        "serve", "--data-dir", dataDir, "--listen", `127.0.0.1:${port}`, "--org-name", "arbor-sdk-js",
+        ...(tls ? ["--tls-cert", tls.cert, "--tls-key", tls.key] : []), ...extraArgs,
+      ],
       { env: { ...process.env, ARBOR_BOOTSTRAP_API_KEY: apiKey }, stdio: ["ignore", logFd, logFd] },
     );
     fs.closeSync(logFd);
-    arbor = new Arbor({ url: `http://127.0.0.1:${port}`, apiKey, proc, dataDir, logPath, tag });
+    const scheme = tls ? "https" : "http";
+    arbor = new Arbor({ url: `${scheme}://127.0.0.1:${port}`, apiKey, proc, dataDir, logPath, tag });
+    const ca = tls ? fs.readFileSync(tls.cert) : null;
     const deadline = Date.now() + 30000;
     for (;;) {
       if (proc.exitCode !== null || proc.signalCode !== null) {
         throw new Error(`arbor exited early (${proc.exitCode ?? proc.signalCode}): ${fs.readFileSync(logPath, "utf8").slice(-2000)}`);
       }
       try {
-        const r = await fetch(`${arbor.url}/readyz`);
-        if (r.status === 200) break;
+        const status = ca ? await httpsStatus(`${arbor.url}/readyz`, ca) : (await fetch(`${arbor.url}/readyz`)).status;
+        if (status === 200) break;
       } catch {
         // not listening yet
       }
