@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Query benchmark (Q1..Q8, S1, R1 of shared/design/benchmarks.md): Arbor vs PostgreSQL 15,
-SQLite 3 (FTS5) and DuckDB on the same deterministic dataset, in one run.
+SQLite 3 (FTS5), DuckDB and ClickHouse (in-process, chdb) on the same deterministic dataset, in
+one run.
 
 Run through bench/queries.sh, which builds the venv, starts a private PostgreSQL cluster and
 passes the binaries; see bench/README.md ("Queries"). This program:
   1. starts `arbor serve` on a fresh data dir, loads the span workload with `arbor_load`
      (bench/workload.h, seeded) and an experiment + base experiment (generated here, seeded);
   2. dumps the same rows with `arbor_load --dump`, merges each span's open and `_is_merge` rows
-     (as Arbor does) and loads the merged spans + experiments into PostgreSQL, SQLite and DuckDB;
+     (as Arbor does) and loads the merged spans + experiments into PostgreSQL, SQLite, DuckDB and
+     ClickHouse;
   3. runs Q1..Q8 in every system (warm-up, then repetitions), checks that every system returns
      the same answer (ids / counts / aggregates), restarts Arbor and runs its queries again
      (segments, empty block cache), and prints the table + writes JSON.
@@ -28,6 +30,7 @@ import subprocess
 import sys
 import time
 
+import chdb
 import duckdb
 import psycopg
 
@@ -376,12 +379,37 @@ CREATE TABLE spans (object_id VARCHAR NOT NULL, id VARCHAR NOT NULL, span_id VAR
 """
 
 
+# ClickHouse (chdb): one MergeTree table, JSON columns as String (read with JSONExtract*; '' when
+# absent, so roots are span_parents = ''). Laid out as trace stores on ClickHouse do (Langfuse's
+# observations: sorted by project and time, bloom filter on trace_id): sorted by
+# (object_id, created), so "newest first" (Q2/Q4/Q6) reads the tail of the object's range in order
+# and a trace's spans lie in a narrow time range (tens of seconds here, interleaved with other
+# traces: ~15 granules of ~800); a bloom filter on root_span_id finds those granules (Q1, Q2's 50
+# traces). Granules are capped at
+# 256 KiB (index_granularity_bytes; default 10 MiB): spans carry up to 200 KB of JSON, and with
+# 10 MiB granules a point read (Q1, Q2's 50 rows) decompresses up to 10 MiB per column (Q1 and Q2
+# were 2-5x slower; sorting by (object_id, root_span_id) instead made Q2 ~7x slower, its 50
+# newest roots being spread over the whole table). A text index (ClickHouse's inverted index, GA
+# in 26.x) on lower(input_text), queried with hasToken/hasAllTokens of lower(input_text): the
+# index and a scan then agree, and MATCH is case-insensitive as in Arbor.
+CH_SCHEMA = """
+CREATE TABLE spans (object_id LowCardinality(String), id String, span_id String,
+  root_span_id String, span_parents String, created DateTime64(6, 'UTC'), input String,
+  output String, expected String, error String, metadata String, scores String, metrics String,
+  tags String, span_attributes String, context String, input_text String,
+  INDEX input_tokens lower(input_text) TYPE text(tokenizer = 'splitByNonAlpha'),
+  INDEX root_bf root_span_id TYPE bloom_filter(0.001) GRANULARITY 1)
+ENGINE = MergeTree ORDER BY (object_id, created) SETTINGS index_granularity_bytes = 262144
+"""
+
+
 class Loader:
     """One pass over the merged spans: COPY into PostgreSQL, batched INSERT into SQLite (+ FTS5),
-    and an NDJSON file that DuckDB reads with read_json at the end."""
+    and an NDJSON file that DuckDB (read_json) and ClickHouse (file(), JSONEachRow) read at the
+    end."""
 
-    def __init__(self, pg, sq, dk, tmp_ndjson):
-        self.pg, self.sq, self.dk, self.tmp = pg, sq, dk, tmp_ndjson
+    def __init__(self, pg, sq, dk, ch, tmp_ndjson):
+        self.pg, self.sq, self.dk, self.ch, self.tmp = pg, sq, dk, ch, tmp_ndjson
         self.n = 0
         self.batch_sq, self.batch_fts = [], []
 
@@ -449,8 +477,19 @@ class Loader:
                         f"format='newline_delimited', columns={colspec}, "
                         "maximum_object_size=67108864)")
         self.dk.execute("CHECKPOINT")
-        os.unlink(self.tmp)
         log(f"  duckdb: read_json {time.time() - t0:.1f}s")
+        t0 = time.time()
+        # JSONEachRow reads a nested object/array into a String column as its JSON text; null
+        # becomes ''. OPTIMIZE merges the insert's parts into one (as DuckDB's CHECKPOINT).
+        struct = ", ".join(f"{c} String" for c in list(SPAN_COLS) + ["input_text"])
+        sel = ", ".join("parseDateTime64BestEffort(created, 6, 'UTC')" if c == "created" else c
+                        for c in list(SPAN_COLS) + ["input_text"])
+        self.ch.execute(CH_SCHEMA)
+        self.ch.execute(f"INSERT INTO spans SELECT {sel} FROM file('{self.tmp}', JSONEachRow, "
+                        f"'{struct}')")
+        self.ch.execute("OPTIMIZE TABLE spans FINAL")
+        os.unlink(self.tmp)
+        log(f"  clickhouse: file() + OPTIMIZE {time.time() - t0:.1f}s")
 
 
 # ----------------------------------------------------------------------------------- queries
@@ -463,6 +502,8 @@ def q7_sql(d, cur, base):
     """Experiment comparison with Arbor's semantics (src/query/summary.cc): per trace, each score
     averaged over the spans carrying it, token/cost metrics summed, duration from the root; then
     means over traces, diff vs base, improvements/regressions over cases matched by input."""
+    if d == "ch":
+        return q7_ch(cur, base)
     if d == "pg":
         num = lambda k: f"(metrics->>'{k}')::float8"  # noqa: E731
         each, key, val, itxt = "jsonb_each_text(sp.scores) AS j(k, v)", "j.k", "j.v::float8", "input::text"
@@ -500,8 +541,49 @@ LEFT JOIN ch ON ch.kind = c.kind AND ch.name = c.name WHERE c.o = '{cur}'
 """
 
 
+def q7_ch(cur, base):
+    """q7_sql in ClickHouse SQL. ClickHouse inlines a CTE at every use (PG and DuckDB materialize
+    one used twice), so this is written the way a ClickHouse user would: one GROUP BY pass per
+    trace for the metrics (unpivoted with ARRAY JOIN) and one for the scores, then conditional
+    aggregates (avgIf by experiment) instead of self-joins. The semantics are q7_sql's: NULL (json
+    null or absent) is skipped by avg and sum (and avgIf over no value is NULL, so a missing base
+    gives a NULL diff), a metric that is NULL for a trace gives no row, traces are matched by the
+    root span's input text."""
+    n = lambda k: f"JSONExtract(metrics, '{k}', 'Nullable(Float64)')"  # noqa: E731
+    summed = ["prompt_tokens", "completion_tokens", "tokens", "estimated_cost"]
+    return f"""
+WITH per AS (
+  SELECT object_id AS o, root_span_id AS r, maxIf(toNullable(input), span_parents = '') AS ik,
+         maxIf({n('end')} - {n('start')}, span_parents = '') AS duration,
+         {', '.join(f"sum({n(k)}) AS {k}" for k in summed)}
+  FROM spans WHERE object_id IN ('{cur}', '{base}') GROUP BY o, r),
+tm AS (SELECT o, ik, 'metric' AS kind, m.1 AS name, m.2 AS v FROM per
+       ARRAY JOIN [{', '.join(f"('{k}', {k})" for k in ['duration'] + summed)}] AS m
+       WHERE v IS NOT NULL),
+ts AS (SELECT object_id AS o, root_span_id AS r, kv.1 AS name, avg(kv.2) AS v
+       FROM spans ARRAY JOIN JSONExtractKeysAndValues(scores, 'Nullable(Float64)') AS kv
+       WHERE object_id IN ('{cur}', '{base}') GROUP BY o, r, name),
+allv AS (SELECT o, ik, kind, name, v FROM tm
+         UNION ALL SELECT ts.o, per.ik, 'score', ts.name, ts.v FROM ts
+         JOIN per ON per.o = ts.o AND per.r = ts.r),
+agg AS (SELECT kind, name, countIf(o = '{cur}') AS cur_n, avgIf(v, o = '{cur}') AS mean,
+               avgIf(v, o = '{base}') AS base_mean
+        FROM allv GROUP BY kind, name),
+byin AS (SELECT kind, name, ik, countIf(o = '{cur}') AS cn, countIf(o = '{base}') AS bn,
+                avgIf(v, o = '{cur}') AS cv, avgIf(v, o = '{base}') AS bv
+         FROM allv WHERE ik IS NOT NULL GROUP BY kind, name, ik),
+chg AS (SELECT kind, name,
+          countIf(cn > 0 AND bn > 0 AND abs(cv - bv) >= 1e-12 AND ((kind = 'score') = (cv > bv))) AS imp,
+          countIf(cn > 0 AND bn > 0 AND abs(cv - bv) >= 1e-12 AND ((kind = 'score') != (cv > bv))) AS reg
+        FROM byin GROUP BY kind, name)
+SELECT a.kind, a.name, a.mean, a.mean - a.base_mean, chg.imp, chg.reg
+FROM agg a LEFT JOIN chg ON chg.kind = a.kind AND chg.name = a.name
+WHERE a.cur_n > 0
+"""
+
+
 def sql_queries(d, p):
-    """SQL text of Q1..Q8 for dialect d ('pg', 'sqlite', 'duck'); p holds the parameters."""
+    """SQL text of Q1..Q8 for dialect d ('pg', 'sqlite', 'duck', 'ch'); p holds the parameters."""
     L = P_LOGS
     if d == "pg":
         num = lambda c, k: f"({c}->>'{k}')::float8"  # noqa: E731
@@ -533,6 +615,22 @@ def sql_queries(d, p):
             "Q3": fts.format(f"input_text: {p['needle']}"),
             "Q4": fts.format(f"input_text: {p['word']}") + f" AND json_extract(metadata, '$.model') = '{p['model']}'",
             "Q5": fts.format(f"input_text: \"{p['phrase']}\""),
+        }
+        s_from = "spans"
+    elif d == "ch":
+        # Nullable extraction: an absent key (or a span without metrics: '') is NULL, as in SQL.
+        num = lambda c, k: f"JSONExtract({c}, '{k}', 'Nullable(Float64)')"  # noqa: E731
+        jstr = lambda c, k: f"JSONExtract({c}, '{k}', 'Nullable(String)')"  # noqa: E731
+        idd = "id DESC"
+        hour = "toStartOfHour(created)"
+        left = lambda c: f"leftUTF8({c}, 125)"  # noqa: E731
+        scores_of = None  # Q2 below
+        low = "lower(input_text)"  # the expression of the text index
+        words = ", ".join(f"'{w}'" for w in p["phrase"].split())
+        text = {
+            "Q3": f"hasToken({low}, '{p['needle']}')",
+            "Q4": f"hasToken({low}, '{p['word']}') AND {jstr('metadata', 'model')} = '{p['model']}'",
+            "Q5": f"hasAllTokens({low}, [{words}]) AND {low} LIKE '%{p['phrase']}%'",
         }
         s_from = "spans"
     else:
@@ -574,6 +672,32 @@ SELECT r.root_span_id, r.id, r.created, {left('r.input')}, {left('r.output')}, r
        min({num('s.metrics', 'start')}) AS t0, max({num('s.metrics', 'end')}) AS t1, {scores_of}
 FROM r JOIN spans s ON s.root_span_id = r.root_span_id AND s.object_id = '{L}'
 GROUP BY r.root_span_id ORDER BY r.created DESC, r.{idd}"""
+    if d == "ch":
+        # The span's columns, as PostgreSQL returns them: input_text (the input's strings, for
+        # the text index) is not part of the span and can be as big as the input.
+        q["Q1"] = q["Q1"].replace("SELECT *", "SELECT " + ", ".join(SPAN_COLS))
+        # No LATERAL: the 50 roots' traces aggregated by root_span_id, joined back. The IN sets
+        # come from `top` (ids only): ClickHouse evaluates a CTE at each use, and `r` reads input
+        # and output (~20% faster than IN (SELECT root_span_id FROM r), measured).
+        roots = "root_span_id IN top"
+        newest = (f"FROM spans WHERE object_id = '{L}' AND span_parents = '' "
+                  f"ORDER BY created DESC, {idd} LIMIT 50")
+        q["Q2"] = f"""
+WITH top AS (SELECT root_span_id {newest}),
+r AS (SELECT root_span_id, id, created, input, output, metadata {newest}),
+a AS (SELECT root_span_id, count() AS n, sum({num('metrics', 'tokens')}) AS tokens,
+             sum({num('metrics', 'estimated_cost')}) AS cost,
+             countIf({jstr('span_attributes', 'type')} = 'llm') AS llm,
+             min({num('metrics', 'start')}) AS t0, max({num('metrics', 'end')}) AS t1
+      FROM spans WHERE object_id = '{L}' AND {roots} GROUP BY root_span_id),
+sc AS (SELECT root_span_id, groupArray((k, av)) AS scores FROM (
+         SELECT root_span_id, kv.1 AS k, avg(kv.2) AS av FROM spans
+         ARRAY JOIN JSONExtractKeysAndValues(scores, 'Nullable(Float64)') AS kv
+         WHERE object_id = '{L}' AND {roots} GROUP BY root_span_id, k) GROUP BY root_span_id)
+SELECT r.root_span_id, r.id, r.created, {left('r.input')}, {left('r.output')}, r.metadata,
+       a.n, a.tokens, a.cost, a.llm, a.t0, a.t1, sc.scores
+FROM r JOIN a ON a.root_span_id = r.root_span_id LEFT JOIN sc ON sc.root_span_id = r.root_span_id
+ORDER BY r.created DESC, r.{idd}"""
     for k in ("Q3", "Q5"):
         q[k] = f"SELECT id FROM spans WHERE object_id = '{L}' AND {text[k]}"
     q["Q4"] = (f"SELECT id FROM spans WHERE object_id = '{L}' AND {text['Q4']} "
@@ -720,6 +844,9 @@ def sql_fn(system, conn, qid, sql, q1_roots):
             with conn.cursor() as c:
                 c.execute(s)
                 return c.fetchall()
+        if system == "clickhouse":  # a chdb cursor: execute() returns None
+            conn.execute(s)
+            return conn.fetchall()
         return conn.execute(s).fetchall()
 
     def fn(i):
@@ -785,7 +912,8 @@ def machine():
                 mem = int(line.split()[1]) / 1048576
     return {"cores": os.cpu_count(), "ram_gib": round(mem, 1), "cpu": cpu,
             "kernel": platform.release(), "python": platform.python_version(),
-            "sqlite": sqlite3.sqlite_version, "duckdb": duckdb.__version__}
+            "sqlite": sqlite3.sqlite_version, "duckdb": duckdb.__version__,
+            "chdb": chdb.__version__, "clickhouse": chdb.engine_version}
 
 
 def compare_answers(runner, queries, systems, phases):
@@ -828,7 +956,7 @@ def diff_note(qid, ref, a):
 
 
 QUERIES = ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "Q7", "Q8"]
-SYSTEMS = ["arbor", "postgres", "sqlite", "duckdb"]
+SYSTEMS = ["arbor", "postgres", "sqlite", "duckdb", "clickhouse"]
 WHAT = {
     "Q1": "load one trace (all spans of a root_span_id)",
     "Q2": "newest 50 traces, summary shape",
@@ -868,7 +996,8 @@ def main():
     m = machine()
     log(f"== Arbor query benchmark (Q1-Q8, S1, R1): {started:%Y-%m-%dT%H:%M:%SZ}")
     log(f"machine: {m['cores']} cores, {m['ram_gib']} GiB, {m['cpu']}, kernel {m['kernel']}; "
-        f"sqlite {m['sqlite']}, duckdb {m['duckdb']}, python {m['python']}")
+        f"sqlite {m['sqlite']}, duckdb {m['duckdb']}, clickhouse {m['clickhouse']} (chdb "
+        f"{m['chdb']}), python {m['python']}")
     log(f"dataset: {a.spans} spans (rows={2 * a.spans}), seed={a.seed}, experiments 2 x {a.cases} cases")
 
     # -- Arbor: start, load the logs with arbor_load, then the experiments.
@@ -926,8 +1055,15 @@ def main():
         dk = duckdb.connect(dk_path)
         dk.execute("SET threads = 2")
         dk.execute("SET TimeZone = 'UTC'")
+        # ClickHouse in-process (chdb): a persistent session on its own data dir; its DB-API
+        # cursor returns rows as tuples, as the other drivers do. 2 threads, as DuckDB.
+        ch_path = os.path.join(work, "chdb")
+        ch_conn = chdb.connect(ch_path)
+        ch = ch_conn.cursor()
+        ch.execute("SET max_threads = 2")
+        ch.execute("SET session_timezone = 'UTC'")
         t0 = time.time()
-        loader = Loader(pg, sq, dk, os.path.join(work, "merged.ndjson"))
+        loader = Loader(pg, sq, dk, ch, os.path.join(work, "merged.ndjson"))
         loader.begin()
         roots = {}
         needles = []
@@ -960,12 +1096,13 @@ def main():
 
         aq = arbor_queries(pid, exp_ids["current"], exp_ids["base"], params)
         sqls = {"postgres": sql_queries("pg", params), "sqlite": sql_queries("sqlite", params),
-                "duckdb": sql_queries("duck", params)}
-        conns = {"postgres": pg, "sqlite": sq, "duckdb": dk}
+                "duckdb": sql_queries("duck", params), "clickhouse": sql_queries("ch", params)}
+        conns = {"postgres": pg, "sqlite": sq, "duckdb": dk, "clickhouse": ch}
         pg_pid = pg.execute("SELECT pg_backend_pid()").fetchone()[0]
         pg.commit()
         pg.autocommit = True
-        mem_pids = {"postgres": pg_pid, "sqlite": os.getpid(), "duckdb": os.getpid()}
+        mem_pids = {"postgres": pg_pid, "sqlite": os.getpid(), "duckdb": os.getpid(),
+                    "clickhouse": os.getpid()}
 
         sizes = {"logs_json_bytes": logs_json_bytes, "exp_json_bytes": exp_json_bytes}
         sizes["arbor_bytes"] = du(arbor.data_dir)
@@ -974,6 +1111,11 @@ def main():
         sq.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         sizes["sqlite_bytes"] = os.path.getsize(sq_path)
         sizes["duckdb_bytes"] = os.path.getsize(dk_path)
+        # The table's active parts (columns, marks, primary and text index): the parts that
+        # OPTIMIZE replaced stay in the data dir until ClickHouse removes them (minutes later).
+        ch.execute("SELECT sum(bytes_on_disk) FROM system.parts WHERE table = 'spans' AND active")
+        sizes["clickhouse_bytes"] = int(ch.fetchall()[0][0])
+        sizes["clickhouse_dir_bytes"] = du(ch_path)
         segs = [f for f in os.listdir(os.path.join(arbor.data_dir, "segments"))
                 if f.endswith(".arbseg")] if os.path.isdir(os.path.join(arbor.data_dir, "segments")) else []
         log(f"  arbor data dir: {len(segs)} segments, WAL {du(os.path.join(arbor.data_dir, 'wal')) / 1e6:.1f} MB")
@@ -1038,7 +1180,7 @@ def report(a, m, started, sizes, runner, checks, queries, systems, phases, param
     log("   hot = right after ingest, caches warm; restart = Arbor restarted (first run = cold, "
         "then the same repetitions); ratio = baseline p50 / Arbor p50 (> 1: Arbor faster)")
     hdr = f"{'query':5} {'phase':8}" + "".join(f" {s:>19}" for s in systems) + "".join(
-        f" {'vs ' + s:>11}" for s in base_systems) + "  check"
+        f" {'vs ' + s:>13}" for s in base_systems) + "  check"
     log(hdr)
     for qid in queries:
         for phase in phases:
@@ -1054,7 +1196,7 @@ def report(a, m, started, sizes, runner, checks, queries, systems, phases, param
             ar = res.get((phase, "arbor", qid))
             for s in base_systems:
                 r = res.get(("hot", s, qid))
-                line += f" {(r['p50_ms'] / ar['p50_ms']) if r and ar else float('nan'):10.2f}x"
+                line += f" {(r['p50_ms'] / ar['p50_ms']) if r and ar else float('nan'):12.2f}x"
             if phase == "hot":
                 line += "  " + ("same answer" if not checks[qid] else "MISMATCH")
             log(line)
@@ -1064,7 +1206,7 @@ def report(a, m, started, sizes, runner, checks, queries, systems, phases, param
         for n in checks[qid]:
             log(f"!! {qid} {n}")
     log("\nR1 peak RSS during each query's repetitions (MiB; VmHWM reset before the query; "
-        "sqlite and duckdb run inside the Python driver):")
+        "sqlite, duckdb and clickhouse run inside the Python driver):")
     log(f"{'query':5} {'phase':8}" + "".join(f" {s:>10}" for s in systems))
     for qid in queries:
         for phase in phases:
@@ -1081,7 +1223,8 @@ def report(a, m, started, sizes, runner, checks, queries, systems, phases, param
         b = sizes.get(f"{s}_bytes")
         if b:
             log(f"  {s:9} {b / 1e6:9.1f} MB  {b / js:.2f}")
-    log("  (arbor: data dir incl. WAL, segments, catalog; postgres: table + TOAST + indexes; sqlite, duckdb: db file)")
+    log("  (arbor: data dir incl. WAL, segments, catalog; postgres: table + TOAST + indexes; sqlite, duckdb: db file;\n"
+        "   clickhouse: the table's active parts incl. primary and text index)")
     if restart_s is not None:
         log(f"  arbor restart to ready: {restart_s:.1f}s")
     for k, lines in profiles.items():

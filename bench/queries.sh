@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Query benchmark (Q1-Q8, S1, R1): Arbor vs PostgreSQL 15, SQLite 3 FTS5 and DuckDB on the same
-# seeded dataset, in one run. See bench/README.md ("Queries").
+# Query benchmark (Q1-Q8, S1, R1): Arbor vs PostgreSQL 15, SQLite 3 FTS5, DuckDB and ClickHouse
+# (in-process, chdb) on the same seeded dataset, in one run. See bench/README.md ("Queries").
 #
 #   bench/queries.sh BUILD_DIR
 #
 # Environment:
 #   BENCH_SPANS=100000  BENCH_SEED=42  BENCH_CASES=10000 (cases per experiment, Q7)
 #   BENCH_Q1_TRACES=1000  BENCH_REPS=20  BENCH_QUERY_BUDGET_S=30 (a query's repetitions stop
-#   after this long, at least 3)   BENCH_SYSTEMS="arbor postgres sqlite duckdb"
+#   after this long, at least 3)   BENCH_SYSTEMS="arbor postgres sqlite duckdb
+#   clickhouse"
 #   BENCH_QUERIES="Q1 ... Q8"   BENCH_PERF="Q2 Q4" (perf record -g on arbor during those queries)
 #   BENCH_NO_COLD=1 (skip the Arbor restart phase)   BENCH_ARBOR_ARGS (extra `arbor serve` flags)
 #   BENCH_DIR=/tmp (scratch)   BENCH_KEEP=1 (keep it)   BENCH_JSON (default
@@ -24,7 +25,7 @@ for f in "$ARBOR_BIN" "$ARBOR_LOAD"; do
 done
 [ -x "$PG_BIN/initdb" ] || { echo "PostgreSQL 15 not found in $PG_BIN (apt-get install postgresql)" >&2; exit 1; }
 
-# The driver's pinned packages (duckdb, psycopg) in a project-local venv.
+# The driver's pinned packages (duckdb, psycopg, chdb) in a project-local venv.
 VENV=$HERE/.venv
 if [ ! -x "$VENV/bin/python" ] || ! cmp -s "$HERE/requirements.txt" "$VENV/requirements.txt"; then
   python3 -m venv "$VENV"
