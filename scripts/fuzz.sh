@@ -9,8 +9,9 @@ if [ ! -f build-fuzz/build.ninja ]; then
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DARBOR_FUZZ=ON > /dev/null
 fi
-cmake --build build-fuzz --target logs3_fuzzer wal_fuzzer btql_fuzzer btql_text_fuzzer otlp_fuzzer
-for target in logs3 wal btql btql_text otlp; do
+cmake --build build-fuzz --target logs3_fuzzer wal_fuzzer btql_fuzzer btql_text_fuzzer otlp_fuzzer \
+  segment_fuzzer
+for target in logs3 wal btql btql_text otlp segment; do
   work=$(mktemp -d)
   cp tests/fuzz/corpus/$target/* "$work/"
   echo "fuzzing $target for ${seconds}s"
