@@ -25,6 +25,13 @@ bool Covers(std::string_view restrict_object_type, std::string_view object_type)
   return restrict_object_type.empty() || restrict_object_type == object_type;
 }
 
+// Whether an ACL is granted to `subject`, directly or to one of its `groups`.
+bool NamesCaller(const catalog::AclRecord& a, const std::string& subject,
+                 const std::vector<std::string>& groups) {
+  if (!a.user_id.empty()) return a.user_id == subject;
+  return std::find(groups.begin(), groups.end(), a.group_id) != groups.end();
+}
+
 }  // namespace
 
 const char* NeedName(Need need) {
@@ -184,10 +191,6 @@ StatusOr<Role> Access::ObjectRole(const Principal& who, const ObjectRef& object)
   Role best = ParseRole(who.role);
   const std::string subject = Subject(who);
   ASSIGN_OR_RETURN(auto groups, GroupsOf(who.org_id, subject));
-  auto applies = [&](const catalog::AclRecord& a) {
-    if (!a.user_id.empty()) return a.user_id == subject;
-    return std::find(groups.begin(), groups.end(), a.group_id) != groups.end();
-  };
   // The ACLs on the org, on the object's project and on the object itself.
   ASSIGN_OR_RETURN(auto acls, catalog_.ListAcls(who.org_id, {.object_type = "organization",
                                                              .object_id = who.org_id}));
@@ -203,7 +206,7 @@ StatusOr<Role> Access::ObjectRole(const Principal& who, const ObjectRef& object)
     RETURN_IF_ERROR(add(object.type, object.id));
   }
   for (const auto& acl : acls) {
-    if (!applies(acl)) continue;
+    if (!NamesCaller(acl, subject, groups)) continue;
     ASSIGN_OR_RETURN(Role granted, GrantLevel(acl, object.type));
     best = std::max(best, granted);
   }
@@ -216,10 +219,7 @@ StatusOr<Role> Access::BestRole(const Principal& who) {
   ASSIGN_OR_RETURN(auto groups, GroupsOf(who.org_id, subject));
   ASSIGN_OR_RETURN(auto acls, catalog_.ListAcls(who.org_id, {}));
   for (const auto& a : acls) {
-    bool mine = a.user_id.empty()
-                    ? std::find(groups.begin(), groups.end(), a.group_id) != groups.end()
-                    : a.user_id == subject;
-    if (!mine) continue;
+    if (!NamesCaller(a, subject, groups)) continue;
     const std::string& type =
         a.restrict_object_type.empty() ? a.object_type : a.restrict_object_type;
     ASSIGN_OR_RETURN(Role granted, GrantLevel(a, type));

@@ -1,12 +1,31 @@
 // Little-endian fixed-width integers, LEB128 varints and length-prefixed strings: the
-// primitives of the segment format.
+// primitives of the segment and text index formats; and reading an exact byte range of a file.
 #pragma once
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
+#include "base/status.h"
+
 namespace arbor::storage {
+
+// Reads `bytes` bytes at `offset` of `fd`; DataLoss when the file ends first.
+inline Status PreadAll(int fd, char* out, std::size_t bytes, std::uint64_t offset) {
+  std::size_t done = 0;
+  while (done < bytes) {
+    ssize_t n = ::pread(fd, out + done, bytes - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Internal(std::string("file read: ") + std::strerror(errno));
+    if (n == 0) return DataLoss("file is shorter than its index says");
+    done += static_cast<std::size_t>(n);
+  }
+  return Status::Ok();
+}
 
 inline void PutU32(std::string& out, std::uint32_t v) {
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));

@@ -150,18 +150,6 @@ void AddRowTokens(const boost::json::object& row, std::vector<std::uint64_t>& ou
   ForEachToken(text, [&](std::string_view token) { out.push_back(TokenHash(token)); });
 }
 
-Status PreadAll(int fd, char* out, std::size_t bytes, std::uint64_t offset) {
-  std::size_t done = 0;
-  while (done < bytes) {
-    ssize_t n = ::pread(fd, out + done, bytes - done, static_cast<off_t>(offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Internal(std::string("segment read: ") + std::strerror(errno));
-    if (n == 0) return DataLoss("segment file is shorter than its index says");
-    done += static_cast<std::size_t>(n);
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 bool IsHeavyField(std::string_view key) {
@@ -325,7 +313,9 @@ SegmentReader::~SegmentReader() {
 StatusOr<std::string> SegmentReader::ReadAt(std::uint64_t offset, std::size_t bytes) const {
   if (offset + bytes > info_.bytes) return DataLoss("segment " + path_ + " is truncated");
   std::string out(bytes, '\0');
-  RETURN_IF_ERROR(PreadAll(fd_, out.data(), bytes, offset));
+  if (Status st = PreadAll(fd_, out.data(), bytes, offset); !st.ok()) {
+    return Status(st.code(), "segment " + path_ + ": " + st.message());
+  }
   return out;
 }
 

@@ -14,17 +14,13 @@ namespace arbor::storage {
 
 namespace {
 
-Status ReadAll(int fd, char* out, std::size_t bytes, std::uint64_t offset,
-               const std::string& path) {
-  std::size_t done = 0;
-  while (done < bytes) {
-    ssize_t n = ::pread(fd, out + done, bytes - done, static_cast<off_t>(offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Internal("text index " + path + ": " + std::strerror(errno));
-    if (n == 0) return DataLoss("text index " + path + " is truncated");
-    done += static_cast<std::size_t>(n);
-  }
-  return Status::Ok();
+// An exact byte range of the index file; errors name the file.
+Status ReadRange(int fd, char* out, std::size_t bytes, std::uint64_t offset,
+                 const std::string& path) {
+  Status st = PreadAll(fd, out, bytes, offset);
+  if (st.ok()) return st;
+  if (st.code() == StatusCode::kDataLoss) return DataLoss("text index " + path + " is truncated");
+  return Internal("text index " + path + ": " + st.message());
 }
 
 // Keys in `a` that are also in `b` (both ascending).
@@ -107,7 +103,7 @@ StatusOr<std::unique_ptr<TextIndexReader>> TextIndexReader::Open(const std::stri
   }
   const auto file_bytes = static_cast<std::uint64_t>(size);
   std::string header(kTextIndexHeaderBytes, '\0');
-  RETURN_IF_ERROR(ReadAll(r->fd_, header.data(), header.size(), 0, path));
+  RETURN_IF_ERROR(ReadRange(r->fd_, header.data(), header.size(), 0, path));
   if (std::memcmp(header.data(), kTextIndexMagic, sizeof(kTextIndexMagic)) != 0) {
     return DataLoss("text index " + path + " has a bad magic number");
   }
@@ -120,7 +116,7 @@ StatusOr<std::unique_ptr<TextIndexReader>> TextIndexReader::Open(const std::stri
   }
   std::string footer(kTextIndexFooterBytes, '\0');
   RETURN_IF_ERROR(
-      ReadAll(r->fd_, footer.data(), footer.size(), file_bytes - kTextIndexFooterBytes, path));
+      ReadRange(r->fd_, footer.data(), footer.size(), file_bytes - kTextIndexFooterBytes, path));
   if (std::memcmp(footer.data() + 32, kTextIndexMagic, sizeof(kTextIndexMagic)) != 0 ||
       GetU32(footer.data() + 28) != Crc32c(std::string_view(footer.data(), 28))) {
     return DataLoss("text index " + path + " has a damaged footer");
@@ -133,7 +129,7 @@ StatusOr<std::unique_ptr<TextIndexReader>> TextIndexReader::Open(const std::stri
     return DataLoss("text index " + path + " has a dictionary out of bounds");
   }
   std::string dictionary(dict_end - dict_offset, '\0');
-  RETURN_IF_ERROR(ReadAll(r->fd_, dictionary.data(), dictionary.size(), dict_offset, path));
+  RETURN_IF_ERROR(ReadRange(r->fd_, dictionary.data(), dictionary.size(), dict_offset, path));
   if (Crc32c(dictionary) != GetU32(footer.data() + 24)) {
     return DataLoss("text index " + path + " has a damaged dictionary");
   }
@@ -158,7 +154,7 @@ const TextIndexReader::Entry* TextIndexReader::Find(std::uint64_t token) const {
 
 StatusOr<std::vector<std::uint64_t>> TextIndexReader::ReadPostings(const Entry& e) const {
   std::string bytes(e.bytes, '\0');
-  RETURN_IF_ERROR(ReadAll(fd_, bytes.data(), bytes.size(), e.offset, path_));
+  RETURN_IF_ERROR(ReadRange(fd_, bytes.data(), bytes.size(), e.offset, path_));
   if (Crc32c(bytes) != e.crc) return DataLoss("text index " + path_ + " has a damaged list");
   std::vector<std::uint64_t> keys;
   keys.reserve(e.rows);
