@@ -408,31 +408,39 @@ class Loader:
     and an NDJSON file that DuckDB (read_json) and ClickHouse (file(), JSONEachRow) read at the
     end."""
 
-    def __init__(self, pg, sq, dk, ch, tmp_ndjson):
+    def __init__(self, pg, sq, dk, ch, tmp_ndjson, systems):
         self.pg, self.sq, self.dk, self.ch, self.tmp = pg, sq, dk, ch, tmp_ndjson
+        # Only the systems of this run are loaded (an M run can be split in two by disk space).
+        self.use_pg, self.use_sq = "postgres" in systems, "sqlite" in systems
+        self.use_dk, self.use_ch = "duckdb" in systems, "clickhouse" in systems
         self.n = 0
         self.batch_sq, self.batch_fts = [], []
 
     def begin(self):
-        self.pg.execute(PG_SCHEMA)
-        self.pg.commit()
-        self.sq.executescript(SQLITE_SCHEMA)
-        self.pg_cur = self.pg.cursor()
-        self.pg_copy_cm = self.pg_cur.copy("COPY spans (" + ",".join(SPAN_COLS) + ") FROM STDIN")
-        self.pg_copy = self.pg_copy_cm.__enter__()
-        self.nd = open(self.tmp, "w")
+        if self.use_pg:
+            self.pg.execute(PG_SCHEMA)
+            self.pg.commit()
+            self.pg_cur = self.pg.cursor()
+            self.pg_copy_cm = self.pg_cur.copy("COPY spans (" + ",".join(SPAN_COLS) + ") FROM STDIN")
+            self.pg_copy = self.pg_copy_cm.__enter__()
+        if self.use_sq:
+            self.sq.executescript(SQLITE_SCHEMA)
+        self.nd = open(self.tmp, "w") if self.use_dk or self.use_ch else None
 
     def add(self, s):
         t = span_tuple(s)
-        self.pg_copy.write_row(t)
+        if self.use_pg:
+            self.pg_copy.write_row(t)
         self.n += 1
-        self.batch_sq.append((self.n, *t))
         itext = text_of(s.get("input"))
-        self.batch_fts.append((self.n, itext, text_of(s.get("output"))))
-        d = {c: s.get(c) for c in SPAN_COLS}
-        d["input_text"] = itext
-        self.nd.write(json.dumps(d, ensure_ascii=False, separators=(",", ":")))
-        self.nd.write("\n")
+        if self.use_sq:
+            self.batch_sq.append((self.n, *t))
+            self.batch_fts.append((self.n, itext, text_of(s.get("output"))))
+        if self.nd is not None:
+            d = {c: s.get(c) for c in SPAN_COLS}
+            d["input_text"] = itext
+            self.nd.write(json.dumps(d, ensure_ascii=False, separators=(",", ":")))
+            self.nd.write("\n")
         if len(self.batch_sq) >= 2000:
             self.flush()
 
@@ -448,24 +456,35 @@ class Loader:
 
     def end(self):
         self.flush()
-        self.pg_copy_cm.__exit__(None, None, None)
-        self.pg.commit()
-        t0 = time.time()
-        for ddl in PG_INDEXES:
-            self.pg.execute(ddl)
-        self.pg.commit()
-        self.pg.autocommit = True
-        self.pg.execute("VACUUM ANALYZE spans")
-        self.pg.autocommit = False
-        log(f"  postgres: indexes + analyze {time.time() - t0:.1f}s")
-        t0 = time.time()
-        for ddl in SQLITE_INDEXES:
-            self.sq.execute(ddl)
-        self.sq.commit()
-        self.sq.execute("ANALYZE")
-        self.sq.commit()
-        log(f"  sqlite: indexes {time.time() - t0:.1f}s")
+        if self.use_pg:
+            self.pg_copy_cm.__exit__(None, None, None)
+            self.pg.commit()
+            t0 = time.time()
+            for ddl in PG_INDEXES:
+                self.pg.execute(ddl)
+            self.pg.commit()
+            self.pg.autocommit = True
+            self.pg.execute("VACUUM ANALYZE spans")
+            self.pg.autocommit = False
+            log(f"  postgres: indexes + analyze {time.time() - t0:.1f}s")
+        if self.use_sq:
+            t0 = time.time()
+            for ddl in SQLITE_INDEXES:
+                self.sq.execute(ddl)
+            self.sq.commit()
+            self.sq.execute("ANALYZE")
+            self.sq.commit()
+            log(f"  sqlite: indexes {time.time() - t0:.1f}s")
+        if self.nd is None:
+            return
         self.nd.close()
+        if self.use_dk:
+            self.load_duckdb()
+        if self.use_ch:
+            self.load_clickhouse()
+        os.unlink(self.tmp)
+
+    def load_duckdb(self):
         t0 = time.time()
         cols = {c: ("JSON" if c in JSON_COLS else "VARCHAR") for c in SPAN_COLS}
         cols["input_text"] = "VARCHAR"
@@ -478,6 +497,8 @@ class Loader:
                         "maximum_object_size=67108864)")
         self.dk.execute("CHECKPOINT")
         log(f"  duckdb: read_json {time.time() - t0:.1f}s")
+
+    def load_clickhouse(self):
         t0 = time.time()
         # JSONEachRow reads a nested object/array into a String column as its JSON text; null
         # becomes ''. OPTIMIZE merges the insert's parts into one (as DuckDB's CHECKPOINT).
@@ -488,7 +509,6 @@ class Loader:
         self.ch.execute(f"INSERT INTO spans SELECT {sel} FROM file('{self.tmp}', JSONEachRow, "
                         f"'{struct}')")
         self.ch.execute("OPTIMIZE TABLE spans FINAL")
-        os.unlink(self.tmp)
         log(f"  clickhouse: file() + OPTIMIZE {time.time() - t0:.1f}s")
 
 
@@ -917,15 +937,18 @@ def machine():
 
 
 def compare_answers(runner, queries, systems, phases):
-    """Every system's answer against PostgreSQL's (hot); returns {query: [mismatch notes]}."""
+    """Every system's answer against the reference's (hot): PostgreSQL's, or in a run without it
+    the first baseline's; returns {query: [mismatch notes]}. A run of Arbor alone checks Arbor's
+    restart answers against its hot ones."""
+    refsys = next((s for s in ["postgres"] + systems if s in systems and s != "arbor"), "arbor")
     out = {}
     for qid in queries:
-        ref = runner.answers.get(("hot", "postgres", qid))
+        ref = runner.answers.get(("hot", refsys, qid))
         notes = []
         for phase in phases:
             for s in systems:
                 a = runner.answers.get((phase, s, qid))
-                if a is None or (phase, s) == ("hot", "postgres"):
+                if a is None or (phase, s) == ("hot", refsys):
                     continue
                 if qid == "Q1":
                     if a[1]:
@@ -934,9 +957,9 @@ def compare_answers(runner, queries, systems, phases):
                 if a != ref:
                     notes.append(f"{s}/{phase}: " + diff_note(qid, ref, a))
         if qid == "Q1":
-            a = runner.answers.get(("hot", "postgres", qid))
+            a = runner.answers.get(("hot", refsys, qid))
             if a and a[1]:
-                notes.append(f"postgres/hot: {a[1]} traces with a wrong span count, e.g. {a[2]}")
+                notes.append(f"{refsys}/hot: {a[1]} traces with a wrong span count, e.g. {a[2]}")
         out[qid] = notes
     return out
 
@@ -946,13 +969,13 @@ def diff_note(qid, ref, a):
         ks = sorted(set(ref) | set(a), key=str)
         d = [(k, ref.get(k), a.get(k)) for k in ks if ref.get(k) != a.get(k)]
         return f"{len(d)} of {len(ks)} groups differ, e.g. " + "; ".join(
-            f"{k}: pg={x} vs {y}" for k, x, y in d[:3])
+            f"{k}: ref={x} vs {y}" for k, x, y in d[:3])
     if isinstance(ref, list) and isinstance(a, list):
         sr, sa = set(map(str, ref)), set(map(str, a))
-        return (f"{len(ref)} rows (pg) vs {len(a)}; {len(sr - sa)} missing, {len(sa - sr)} extra"
+        return (f"{len(ref)} rows (ref) vs {len(a)}; {len(sr - sa)} missing, {len(sa - sr)} extra"
                 + ("; same set, different order" if sr == sa else "")
-                + f"; first pg {ref[:2]} vs {a[:2]}")
-    return f"pg={str(ref)[:200]} vs {str(a)[:200]}"
+                + f"; first ref {ref[:2]} vs {a[:2]}")
+    return f"ref={str(ref)[:200]} vs {str(a)[:200]}"
 
 
 QUERIES = ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "Q7", "Q8"]
@@ -1063,7 +1086,7 @@ def main():
         ch.execute("SET max_threads = 2")
         ch.execute("SET session_timezone = 'UTC'")
         t0 = time.time()
-        loader = Loader(pg, sq, dk, ch, os.path.join(work, "merged.ndjson"))
+        loader = Loader(pg, sq, dk, ch, os.path.join(work, "merged.ndjson"), systems)
         loader.begin()
         roots = {}
         needles = []
@@ -1106,16 +1129,21 @@ def main():
 
         sizes = {"logs_json_bytes": logs_json_bytes, "exp_json_bytes": exp_json_bytes}
         sizes["arbor_bytes"] = du(arbor.data_dir)
-        sizes["postgres_bytes"] = pg.execute("SELECT pg_total_relation_size('spans')").fetchone()[0]
+        if "postgres" in systems:
+            sizes["postgres_bytes"] = pg.execute(
+                "SELECT pg_total_relation_size('spans')").fetchone()[0]
         sq.commit()
-        sq.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        sizes["sqlite_bytes"] = os.path.getsize(sq_path)
-        sizes["duckdb_bytes"] = os.path.getsize(dk_path)
-        # The table's active parts (columns, marks, primary and text index): the parts that
-        # OPTIMIZE replaced stay in the data dir until ClickHouse removes them (minutes later).
-        ch.execute("SELECT sum(bytes_on_disk) FROM system.parts WHERE table = 'spans' AND active")
-        sizes["clickhouse_bytes"] = int(ch.fetchall()[0][0])
-        sizes["clickhouse_dir_bytes"] = du(ch_path)
+        if "sqlite" in systems:
+            sq.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            sizes["sqlite_bytes"] = os.path.getsize(sq_path)
+        if "duckdb" in systems:
+            sizes["duckdb_bytes"] = os.path.getsize(dk_path)
+        if "clickhouse" in systems:
+            # The table's active parts (columns, marks, primary and text index): the parts that
+            # OPTIMIZE replaced stay in the data dir until ClickHouse removes them (minutes later).
+            ch.execute("SELECT sum(bytes_on_disk) FROM system.parts WHERE table = 'spans' AND active")
+            sizes["clickhouse_bytes"] = int(ch.fetchall()[0][0])
+            sizes["clickhouse_dir_bytes"] = du(ch_path)
         segs = [f for f in os.listdir(os.path.join(arbor.data_dir, "segments"))
                 if f.endswith(".arbseg")] if os.path.isdir(os.path.join(arbor.data_dir, "segments")) else []
         log(f"  arbor data dir: {len(segs)} segments, WAL {du(os.path.join(arbor.data_dir, 'wal')) / 1e6:.1f} MB")

@@ -10,8 +10,8 @@ if [ ! -f build-fuzz/build.ninja ]; then
     -DARBOR_FUZZ=ON > /dev/null
 fi
 cmake --build build-fuzz --target logs3_fuzzer wal_fuzzer btql_fuzzer btql_text_fuzzer otlp_fuzzer \
-  segment_fuzzer
-for target in logs3 wal btql btql_text otlp segment; do
+  segment_fuzzer columns_fuzzer
+for target in logs3 wal btql btql_text otlp segment columns; do
   work=$(mktemp -d)
   cp tests/fuzz/corpus/$target/* "$work/"
   echo "fuzzing $target for ${seconds}s"

@@ -94,16 +94,12 @@ std::vector<std::string> Tokenize(std::string_view text) {
   return tokens;
 }
 
-namespace {
-
-bool IsPhrase(std::string_view query) {
+bool IsPhraseQuery(std::string_view query) {
   return query.size() >= 2 && query.front() == '"' && query.back() == '"';
 }
 
-}  // namespace
-
 std::vector<std::string> QueryTokens(std::string_view query) {
-  return Tokenize(IsPhrase(query) ? query.substr(1, query.size() - 2) : query);
+  return Tokenize(IsPhraseQuery(query) ? query.substr(1, query.size() - 2) : query);
 }
 
 std::uint64_t TokenHash(std::string_view token) {
@@ -119,7 +115,7 @@ std::uint64_t TokenHash(std::string_view token) {
 }
 
 bool MatchTokens(const std::vector<std::string>& text_tokens, std::string_view query) {
-  bool phrase = IsPhrase(query);
+  bool phrase = IsPhraseQuery(query);
   std::vector<std::string> wanted = QueryTokens(query);
   if (wanted.empty()) return false;
   if (phrase) {

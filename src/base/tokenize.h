@@ -19,6 +19,9 @@ void ForEachToken(std::string_view text, const std::function<void(std::string_vi
 // phrase: its tokens must occur consecutively, in order.
 bool MatchTokens(const std::vector<std::string>& text_tokens, std::string_view query);
 
+// True for a query in double quotes: a phrase (MatchTokens).
+bool IsPhraseQuery(std::string_view query);
+
 // The tokens a MATCH query needs (all of them, phrase or not).
 std::vector<std::string> QueryTokens(std::string_view query);
 

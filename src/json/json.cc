@@ -264,9 +264,13 @@ StatusOr<bj::value> Parse(std::string_view text) {
   return v;
 }
 
-const bj::value* FindPath(const bj::value& root, const std::vector<std::string>& path) {
-  const bj::value* cur = &root;
-  for (const std::string& step : path) {
+namespace {
+
+// The value at path[from..] below `cur` (FindPath without copying the path).
+const bj::value* FindPathFrom(const bj::value* cur, const std::vector<std::string>& path,
+                              std::size_t from) {
+  for (std::size_t i = from; i < path.size(); ++i) {
+    const std::string& step = path[i];
     if (cur->is_object()) {
       cur = cur->get_object().if_contains(step);
     } else if (cur->is_array()) {
@@ -285,11 +289,17 @@ const bj::value* FindPath(const bj::value& root, const std::vector<std::string>&
   return cur;
 }
 
+}  // namespace
+
+const bj::value* FindPath(const bj::value& root, const std::vector<std::string>& path) {
+  return FindPathFrom(&root, path, 0);
+}
+
 const bj::value* FindPath(const bj::object& root, const std::vector<std::string>& path) {
   if (path.empty()) return nullptr;
   const bj::value* first = root.if_contains(path.front());
   if (first == nullptr || path.size() == 1) return first;
-  return FindPath(*first, std::vector<std::string>(path.begin() + 1, path.end()));
+  return FindPathFrom(first, path, 1);
 }
 
 int Compare(const bj::value& a, const bj::value& b) {

@@ -79,7 +79,11 @@ StatusOr<QueryResult> Engine::RunAggregate(const std::string& org_id, const Quer
     if (rows == nullptr) continue;
     // Groups and measures that read only light fields never need the rows' bodies.
     const bool light_ok = ReadsOnlyLight(q.dimensions) && ReadsOnlyLight(q.measures);
-    ASSIGN_OR_RETURN(auto selected, Select(*rows, q, snapshot, 0, SIZE_MAX, Reads(light_ok)));
+    ReadPaths reads;
+    reads.Add(q.dimensions);
+    reads.Add(q.measures);
+    ASSIGN_OR_RETURN(auto selected,
+                     Select(*rows, q, snapshot, 0, SIZE_MAX, Reads(light_ok), Returned(reads)));
     for (const auto& v : selected) {
       bj::array dims;
       for (const SelectItem& d : q.dimensions) dims.push_back(Evaluate(d.expr, *v.row));

@@ -18,6 +18,8 @@ StatusOr<QueryResult> Engine::RunWithAnySpan(const std::string& org_id, const Qu
     snapshot = c.snapshot;
   }
   Status scan_error;  // a segment read failure inside the callback
+  ReadPaths keys_read;
+  keys_read.AddTraceScopeKey();
   auto traces_matching = [&](const Expr& predicate) {
     auto keys = std::make_shared<std::unordered_set<std::string>>();
     Query scan;
@@ -27,7 +29,7 @@ StatusOr<QueryResult> Engine::RunWithAnySpan(const std::string& org_id, const Qu
       const storage::ObjectRows* rows = store_.Find(ingest::ObjectKey(org_id, {q.source, id}));
       if (rows == nullptr) continue;
       // Trace keys are light fields.
-      auto selected = Select(*rows, scan, snapshot, 0, SIZE_MAX, Reads(true));
+      auto selected = Select(*rows, scan, snapshot, 0, SIZE_MAX, Reads(true), Returned(keys_read));
       if (!selected.ok()) {
         scan_error = selected.status();
         continue;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <map>
 
 #include "json/json.h"
@@ -36,14 +37,28 @@ Status Engine::CheckObject(const std::string& org_id, const ingest::ObjectRef& o
 }
 
 StatusOr<std::vector<storage::VisibleRow>> Engine::AllRows(const std::string& org_id,
-                                                           const ingest::ObjectRef& object) {
+                                                           const ingest::ObjectRef& object,
+                                                           const ReadPaths& reads) {
   const storage::ObjectRows* rows = store_.Find(ingest::ObjectKey(org_id, object));
   if (rows == nullptr) return std::vector<storage::VisibleRow>{};
   // Light rows: counts and _xact_ids need no bodies (summary.cc reads what else it needs).
   auto live = [](const bj::object& r) { return !IsComment(r); };
-  return rows->ScanIf(
-      writer_.visible_xact(), 0, SIZE_MAX,
-      light_rows_ ? storage::ScanFilter{.light = live} : storage::ScanFilter{.full = live});
+  if (!light_rows_) {
+    return rows->ScanIf(writer_.visible_xact(), 0, SIZE_MAX, storage::ScanFilter{.full = live});
+  }
+  storage::ScanFilter filter{.light = live};
+  if (columns_) {
+    ReadPaths columns;
+    columns.AddField({"comment"});  // IsComment
+    columns.Add(reads);
+    if (auto paths = columns.Paths()) filter.columns = std::move(*paths);
+  }
+  return rows->ScanIf(writer_.visible_xact(), 0, SIZE_MAX, filter);
+}
+
+bool Engine::ColumnsByDefault() {
+  const char* setting = std::getenv("ARBOR_QUERY_COLUMNS");
+  return setting == nullptr || std::string_view(setting) != "off";
 }
 
 RowReads Engine::Reads(bool light_ok) const {
@@ -65,6 +80,10 @@ StatusOr<QueryResult> Engine::RunSorted(const std::string& org_id, const Query& 
   };
   const bool light_keys = ReadsOnlyLight(q.sort);
   const bool presented_keys = SortNeedsPresented(q);
+  // Keys are read from the selected rows (through Present: is_root, and comments by id).
+  ReadPaths key_reads;
+  key_reads.Add(q.sort);
+  if (presented_keys) key_reads.AddField({"id"});
   std::vector<std::unique_ptr<CommentIndex>> comment_indexes;
   std::vector<Ranked> ranked;
   for (const std::string& id : q.object_ids) {
@@ -73,8 +92,8 @@ StatusOr<QueryResult> Engine::RunSorted(const std::string& org_id, const Query& 
     ASSIGN_OR_RETURN(CommentIndex comments, IndexComments(*rows, start.snapshot));
     comment_indexes.push_back(std::make_unique<CommentIndex>(std::move(comments)));
     const CommentIndex* index = comment_indexes.back().get();
-    ASSIGN_OR_RETURN(auto selected,
-                     Select(*rows, q, start.snapshot, 0, SIZE_MAX, Reads(light_keys)));
+    ASSIGN_OR_RETURN(auto selected, Select(*rows, q, start.snapshot, 0, SIZE_MAX, Reads(light_keys),
+                                           Returned(key_reads)));
     for (auto& v : selected) {
       SortKey key =
           presented_keys ? SortKeyOf(q, Present(*v.row, Query{}, *index)) : SortKeyOf(q, *v.row);
@@ -122,7 +141,10 @@ StatusOr<QueryResult> Engine::Run(const std::string& org_id, const Query& q,
     if (rows == nullptr) continue;
     std::size_t want = q.limit - result.data.size();
     // One extra row tells whether another page exists.
-    ASSIGN_OR_RETURN(auto page, Select(*rows, q, at.snapshot, at.position, want + 1, Reads(true)));
+    // Of the selected rows only their place (seq) is read before their bodies are.
+    const ReadPaths nothing;
+    ASSIGN_OR_RETURN(auto page, Select(*rows, q, at.snapshot, at.position, want + 1, Reads(true),
+                                       Returned(nothing)));
     CommentIndex comments;
     if (!page.empty()) {
       ASSIGN_OR_RETURN(comments, IndexComments(*rows, at.snapshot));
@@ -148,7 +170,7 @@ StatusOr<QueryResult> Engine::Run(const std::string& org_id, const Query& q,
 StatusOr<std::size_t> Engine::CountRows(const std::string& org_id,
                                         const ingest::ObjectRef& object) {
   RETURN_IF_ERROR(CheckObject(org_id, object));
-  ASSIGN_OR_RETURN(auto rows, AllRows(org_id, object));
+  ASSIGN_OR_RETURN(auto rows, AllRows(org_id, object, ReadPaths()));
   return rows.size();
 }
 
@@ -156,7 +178,7 @@ StatusOr<std::optional<std::uint64_t>> Engine::MaxXact(const std::string& org_id
                                                        const ingest::ObjectRef& object) {
   RETURN_IF_ERROR(CheckObject(org_id, object));
   std::optional<std::uint64_t> best;
-  ASSIGN_OR_RETURN(auto rows, AllRows(org_id, object));
+  ASSIGN_OR_RETURN(auto rows, AllRows(org_id, object, ReadPaths()));
   for (const auto& v : rows) best = std::max(best.value_or(0), v.xact);
   return best;
 }

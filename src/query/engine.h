@@ -49,6 +49,10 @@ class Engine {
   // Off: every flushed row is read whole, as before segment format 2 had light rows. For
   // tests, which check that both paths give byte-identical answers.
   void set_light_rows(bool on) { light_rows_ = on; }
+  // Off: scans read light rows, never projections built from segment columns, and skip no
+  // block on column statistics. On by default unless ARBOR_QUERY_COLUMNS=off (benchmarks
+  // compare both on the same data); tests check both give byte-identical answers.
+  void set_columns(bool on) { columns_ = on; }
 
  private:
   Status CheckObject(const std::string& org_id, const ingest::ObjectRef& object);
@@ -63,15 +67,23 @@ class Engine {
   // The traces and summary shapes: results are grouped by trace and paged by trace.
   StatusOr<QueryResult> RunTraces(const std::string& org_id, const Query& q, std::uint64_t snapshot,
                                   std::uint64_t offset);
+  // Every live row of an object, light; `reads`: what the caller reads from them (rows may
+  // be column projections onto those paths).
   StatusOr<std::vector<storage::VisibleRow>> AllRows(const std::string& org_id,
-                                                     const ingest::ObjectRef& object);
+                                                     const ingest::ObjectRef& object,
+                                                     const ReadPaths& reads);
   // How Select may read rows: light when the caller can use light rows and they are on.
   RowReads Reads(bool light_ok) const;
+  // What Select is told the caller reads from returned rows: nullptr (no columns) when
+  // columns are off.
+  const ReadPaths* Returned(const ReadPaths& reads) const { return columns_ ? &reads : nullptr; }
+  static bool ColumnsByDefault();
 
   catalog::Catalog& catalog_;
   const storage::RowStore& store_;
   const ingest::Writer& writer_;
   bool light_rows_ = true;
+  bool columns_ = ColumnsByDefault();
 };
 
 }  // namespace arbor::query

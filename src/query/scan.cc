@@ -6,6 +6,7 @@
 #include "base/tokenize.h"
 #include "json/json.h"
 #include "query/functions.h"
+#include "query/ranges.h"
 #include "storage/segment.h"
 
 namespace arbor::query {
@@ -107,11 +108,12 @@ std::optional<std::vector<std::string>> CandidateIds(const std::optional<Expr>& 
   return std::nullopt;
 }
 
-// Token hashes every matching row must contain: from top-level `field MATCH 'text'` terms.
-// Only plain stored fields count (a row's tokens include every token of each of its fields);
-// MATCH over a computed value or the virtual is_root may see text the row does not hold.
-std::vector<std::uint64_t> RequiredTokens(const std::optional<Expr>& filter) {
-  std::vector<std::uint64_t> out;
+// The MATCH conjuncts every matching row meets: top-level `field MATCH 'text'` terms. Only
+// plain stored fields count (the text index and block filters hold every token of each field);
+// MATCH over a computed value or the virtual is_root may see text the row does not hold. A
+// query without tokens matches nothing, so leaving it out only keeps more rows.
+std::vector<storage::TextTerm> RequiredTerms(const std::optional<Expr>& filter) {
+  std::vector<storage::TextTerm> out;
   if (!filter) return out;
   std::vector<const Expr*> conjuncts;
   if (filter->op == ExprOp::kAnd) {
@@ -125,11 +127,34 @@ std::vector<std::uint64_t> RequiredTokens(const std::optional<Expr>& filter) {
     const Expr& r = e->children[1];
     if (l.op != ExprOp::kIdent || l.path.empty() || l.path[0] == "is_root") continue;
     if (r.op != ExprOp::kLiteral || !r.literal.is_string()) continue;
+    storage::TextTerm term{.field = l.path, .phrase = IsPhraseQuery(r.literal.get_string())};
     for (const std::string& token : QueryTokens(r.literal.get_string())) {
-      out.push_back(TokenHash(token));
+      term.tokens.push_back(TokenHash(token));
     }
+    if (!term.tokens.empty()) out.push_back(std::move(term));
   }
   return out;
+}
+
+// Every token of the terms, whatever their fields (for block filters and older text indexes).
+std::vector<std::uint64_t> RequiredTokens(const std::vector<storage::TextTerm>& terms) {
+  std::vector<std::uint64_t> out;
+  for (const storage::TextTerm& t : terms) out.insert(out.end(), t.tokens.begin(), t.tokens.end());
+  return out;
+}
+
+// Column projections and ranges for a scan (storage::ScanFilter::columns, ranges). Rows are
+// read as projections only when the light filter reads known paths, and so does the caller
+// where the rows come back as they were read (no `full` stage).
+void UseColumns(const Query& q, const std::vector<const Expr*>& light, const ReadPaths& returned,
+                storage::ScanFilter& filter) {
+  filter.ranges = RangesOf(q.filter);
+  if (!filter.light) return;  // nothing is read light
+  ReadPaths reads;
+  reads.AddField({"comment"});  // IsComment
+  for (const Expr* e : light) reads.Add(*e);
+  if (!filter.full) reads.Add(returned);
+  if (auto paths = reads.Paths()) filter.columns = std::move(*paths);
 }
 
 }  // namespace
@@ -155,13 +180,17 @@ bool ReadsOnlyLight(const std::vector<SelectItem>& items) {
 // Rows of one object matching the query, in first-write order after `after_seq`.
 StatusOr<std::vector<storage::VisibleRow>> Select(const storage::ObjectRows& rows, const Query& q,
                                                   std::uint64_t snapshot, std::uint64_t after_seq,
-                                                  std::size_t limit, RowReads reads) {
-  storage::ScanFilter filter{.required_tokens = RequiredTokens(q.filter)};
+                                                  std::size_t limit, RowReads reads,
+                                                  const ReadPaths* returned) {
+  storage::ScanFilter filter{.required_terms = RequiredTerms(q.filter)};
+  filter.required_tokens = RequiredTokens(filter.required_terms);
+  std::vector<const Expr*> light;  // what filter.light evaluates (beside IsComment)
   if (reads == RowReads::kBodiesOnly) {
     filter.full = [&](const bj::object& r) {
       return !IsComment(r) && (!q.filter || Matches(*q.filter, r));
     };
   } else if (!q.filter || ReadsOnlyLight(*q.filter)) {
+    if (q.filter) light.push_back(&*q.filter);
     filter.light = [&](const bj::object& r) {
       return !IsComment(r) && (!q.filter || Matches(*q.filter, r));
     };
@@ -169,7 +198,6 @@ StatusOr<std::vector<storage::VisibleRow>> Select(const storage::ObjectRows& row
   } else {
     // A filter reading heavy fields: its light conjuncts (a row passes an AND only when every
     // conjunct is true) rule rows out before their bodies are read, the whole filter decides.
-    std::vector<const Expr*> light;
     if (q.filter->op == ExprOp::kAnd) {
       for (const Expr& c : q.filter->children) {
         if (ReadsOnlyLight(c)) light.push_back(&c);
@@ -183,8 +211,12 @@ StatusOr<std::vector<storage::VisibleRow>> Select(const storage::ObjectRows& row
     }
     filter.full = [&](const bj::object& r) { return !IsComment(r) && Matches(*q.filter, r); };
   }
+  if (returned != nullptr && reads != RowReads::kBodiesOnly) {
+    UseColumns(q, light, *returned, filter);
+  }
   if (auto ids = CandidateIds(q.filter, rows)) {
     filter.required_tokens.clear();  // an index lookup reads few rows; no block filters needed
+    filter.required_terms.clear();
     return rows.ScanIds(snapshot, after_seq, limit, *ids, filter);
   }
   return rows.ScanIf(snapshot, after_seq, limit, filter);

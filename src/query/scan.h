@@ -9,6 +9,7 @@
 
 #include "base/status.h"
 #include "query/btql.h"
+#include "query/paths.h"
 #include "storage/row_store.h"
 
 namespace arbor::query {
@@ -51,10 +52,15 @@ enum class RowReads {
 };
 
 // Rows of one object matching the query's filter, in first-write order after `after_seq`.
+// `returned`: what the caller reads from the rows it gets back. Given (and reads not
+// kBodiesOnly), flushed rows are read as projections onto the fields the light filter and
+// the caller read (storage::ScanFilter::columns) when all are known paths, and blocks that
+// the filter's column ranges rule out are skipped; rows may then come back as projections.
 StatusOr<std::vector<storage::VisibleRow>> Select(const storage::ObjectRows& rows, const Query& q,
                                                   std::uint64_t snapshot, std::uint64_t after_seq,
                                                   std::size_t limit,
-                                                  RowReads reads = RowReads::kBodies);
+                                                  RowReads reads = RowReads::kBodies,
+                                                  const ReadPaths* returned = nullptr);
 
 // The query's sort expressions evaluated once per row, so sorting n rows costs n evaluations
 // rather than n log n.

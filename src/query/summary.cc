@@ -90,6 +90,15 @@ Status LoadRootBodies(const storage::RowStore& store, const std::string& key,
   return Status::Ok();
 }
 
+// What LoadRootBodies and Summarize read from light spans (inputs come from root bodies).
+ReadPaths SpanReads() {
+  ReadPaths reads;
+  for (const char* field : {"scores", "metrics", "span_parents", "root_span_id", "id"}) {
+    reads.AddField({field});
+  }
+  return reads;
+}
+
 ExperimentStats Summarize(const std::vector<storage::VisibleRow>& rows) {
   std::map<std::string, TraceStats> traces;
   for (const auto& v : rows) {
@@ -151,14 +160,14 @@ StatusOr<bj::object> Engine::CompareExperiments(const std::string& org_id,
                                                 const ComparisonOptions& options) {
   ingest::ObjectRef cur_ref{ingest::ObjectType::kExperiment, options.experiment_id};
   RETURN_IF_ERROR(CheckObject(org_id, cur_ref));
-  ASSIGN_OR_RETURN(auto cur_rows, AllRows(org_id, cur_ref));
+  ASSIGN_OR_RETURN(auto cur_rows, AllRows(org_id, cur_ref, SpanReads()));
   RETURN_IF_ERROR(LoadRootBodies(store_, ingest::ObjectKey(org_id, cur_ref), cur_rows));
   ExperimentStats cur = Summarize(cur_rows);
   std::optional<ExperimentStats> base;
   if (options.base_experiment_id) {
     ingest::ObjectRef base_ref{ingest::ObjectType::kExperiment, *options.base_experiment_id};
     RETURN_IF_ERROR(CheckObject(org_id, base_ref));
-    ASSIGN_OR_RETURN(auto base_rows, AllRows(org_id, base_ref));
+    ASSIGN_OR_RETURN(auto base_rows, AllRows(org_id, base_ref, SpanReads()));
     RETURN_IF_ERROR(LoadRootBodies(store_, ingest::ObjectKey(org_id, base_ref), base_rows));
     base = Summarize(base_rows);
   }

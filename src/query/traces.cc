@@ -197,20 +197,46 @@ bool SortsOnRootFields(const Query& q) {
                      [&](const SortItem& s) { return reads_copied_only(s.expr); });
 }
 
+// Without a filter the selected spans are the traces' spans, kept for the summaries. With
+// columns, when only a page of traces is summarized (unsorted, or ranked on root fields),
+// they are projected onto just what grouping and ranking read, and the page's summaries read
+// their spans' bodies (from cached blocks) instead of every span being projected onto what a
+// summary reads.
+bool SummarizesPageOnly(const Query& q) {
+  return !q.filter && q.shape == Shape::kSummary && (q.sort.empty() || SortsOnRootFields(q));
+}
+
+// What RunTraces reads from the spans Select returns, which may be column projections: trace
+// keys and roots, the sort keys of root spans, and spans kept for other summaries (whole).
+ReadPaths SelectedSpanReads(const Query& q) {
+  ReadPaths reads;
+  for (const char* field : {"root_span_id", "id", "span_parents"}) reads.AddField({field});
+  if (q.shape != Shape::kSummary) return reads;  // `traces` reads whole spans, from bodies
+  if (SortsOnRootFields(q)) reads.Add(q.sort);
+  if (!q.filter && !SummarizesPageOnly(q)) reads.AddWholeRow();
+  return reads;
+}
+
 }  // namespace
 
 StatusOr<QueryResult> Engine::RunTraces(const std::string& org_id, const Query& q,
                                         std::uint64_t snapshot, std::uint64_t offset) {
-  // With light rows off, every span is read whole (the reference path of the tests).
-  auto bodies = [this](SpanBodies b) { return light_rows_ ? b : SpanBodies::kAll; };
+  // With light rows off, every span is read whole (the reference path of the tests); spans
+  // projected for ranking only are read whole for the page's summaries (SummarizesPageOnly).
+  const bool page_bodies = columns_ && SummarizesPageOnly(q);
+  auto bodies = [&](SpanBodies b) {
+    return !light_rows_ || (page_bodies && b == SpanBodies::kRoot) ? SpanBodies::kAll : b;
+  };
   // Matching traces in the order their first matching span was written.
   std::vector<TraceRef> traces;
+  const ReadPaths selected_reads = SelectedSpanReads(q);
   for (const std::string& id : q.object_ids) {
     const storage::ObjectRows* rows = store_.Find(ingest::ObjectKey(org_id, {q.source, id}));
     if (rows == nullptr) continue;
     std::unordered_map<std::string, std::size_t> index;  // trace key -> position in traces
     // Light rows: grouping by trace and ranking on root fields read no heavy field.
-    ASSIGN_OR_RETURN(auto selected, Select(*rows, q, snapshot, 0, SIZE_MAX, Reads(true)));
+    ASSIGN_OR_RETURN(auto selected, Select(*rows, q, snapshot, 0, SIZE_MAX, Reads(true),
+                                           Returned(selected_reads)));
     if (selected.empty()) continue;
     ASSIGN_OR_RETURN(CommentIndex comments, IndexComments(*rows, snapshot));
     auto shared = std::make_shared<const CommentIndex>(std::move(comments));

@@ -15,6 +15,7 @@
 #include "base/util.h"
 #include "catalog/sqlite_backup.h"
 #include "json/json.h"
+#include "storage/columns.h"
 #include "storage/text_index.h"
 
 namespace arbor::ops {
@@ -121,6 +122,9 @@ class BackupWriter {
       // Its text index, when it has one (an accelerator: a restore without it still works).
       const std::string index = storage::TextIndexPathFor(name);
       if (fs::exists(data_ + "/" + index)) RETURN_IF_ERROR(Copy(index));
+      // Its typed columns, likewise an accelerator (storage/columns.h).
+      const std::string columns = storage::ColumnsPathFor(name);
+      if (fs::exists(data_ + "/" + columns)) RETURN_IF_ERROR(Copy(columns));
     }
     return Copy("segments/MANIFEST.json");
   }

@@ -2,7 +2,7 @@
 
 namespace arbor::storage {
 
-std::shared_ptr<const BlockRows> BlockCache::Get(std::uint64_t key) {
+std::shared_ptr<const void> BlockCache::GetAny(std::uint64_t key) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = index_.find(key);
   if (it == index_.end()) {
@@ -11,13 +11,13 @@ std::shared_ptr<const BlockRows> BlockCache::Get(std::uint64_t key) {
   }
   ++stats_.hits;
   lru_.splice(lru_.begin(), lru_, it->second);
-  return it->second->rows;
+  return it->second->value;
 }
 
-void BlockCache::Put(std::uint64_t key, std::shared_ptr<const BlockRows> rows, std::size_t bytes) {
+void BlockCache::PutAny(std::uint64_t key, std::shared_ptr<const void> value, std::size_t bytes) {
   std::lock_guard<std::mutex> lock(mu_);
   if (bytes > bytes_max_ || index_.count(key) != 0) return;
-  lru_.push_front(Entry{.key = key, .rows = std::move(rows), .bytes = bytes});
+  lru_.push_front(Entry{.key = key, .value = std::move(value), .bytes = bytes});
   index_[key] = lru_.begin();
   stats_.bytes += bytes;
   EvictOverBudget();

@@ -66,6 +66,7 @@ class ByteReader {
   explicit ByteReader(std::string_view data) : data_(data) {}
 
   bool done() const { return pos_ == data_.size(); }
+  std::size_t pos() const { return pos_; }  // bytes read so far
 
   bool Byte(std::uint8_t& out) {
     if (pos_ >= data_.size()) return false;

@@ -4,6 +4,8 @@
 #include <iterator>
 
 #include "base/query_budget.h"
+#include "base/tokenize.h"
+#include "json/json.h"
 
 namespace arbor::storage {
 namespace {
@@ -21,7 +23,61 @@ bool IsCommentRow(const boost::json::object& row) {
   return comment != nullptr && comment->is_object();
 }
 
+// Copies what `path` reaches from `from` into `to` (ProjectRow, one path).
+void ProjectPath(const boost::json::object& from, const FieldPath& path, std::size_t depth,
+                 boost::json::object& to) {
+  const boost::json::value* v = from.if_contains(path[depth]);
+  if (v == nullptr) return;
+  if (depth + 1 == path.size() || !v->is_object()) {
+    to[path[depth]] = *v;
+    return;
+  }
+  boost::json::value& slot = to[path[depth]];
+  if (!slot.is_object()) slot.emplace_object();
+  ProjectPath(v->get_object(), path, depth + 1, slot.get_object());
+}
+
+// Sorted distinct token hashes of the text MATCH reads at `field` (the whole row when empty);
+// none when the field is absent or null, where MATCH is false.
+std::vector<std::uint64_t> FieldTokens(const boost::json::object& row, const FieldPath& field) {
+  std::string text;
+  if (field.empty()) {
+    json::CollectText(row, text);
+  } else {
+    const boost::json::value* v = json::FindPath(row, field);
+    if (v == nullptr || v->is_null()) return {};
+    json::CollectText(*v, text);
+  }
+  std::vector<std::uint64_t> hashes;
+  ForEachToken(text, [&](std::string_view token) { hashes.push_back(TokenHash(token)); });
+  std::sort(hashes.begin(), hashes.end());
+  hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());
+  return hashes;
+}
+
 }  // namespace
+
+boost::json::object ProjectRow(const boost::json::object& row,
+                               const std::vector<FieldPath>& paths) {
+  // Shorter paths first: a path whose prefix is also asked for is already copied whole.
+  std::vector<const FieldPath*> order;
+  for (const FieldPath& p : paths) {
+    if (!p.empty()) order.push_back(&p);
+  }
+  std::sort(order.begin(), order.end(),
+            [](const FieldPath* a, const FieldPath* b) { return *a < *b; });
+  boost::json::object out;
+  const FieldPath* covering = nullptr;
+  for (const FieldPath* p : order) {
+    if (covering != nullptr && p->size() >= covering->size() &&
+        std::equal(covering->begin(), covering->end(), p->begin())) {
+      continue;
+    }
+    covering = p;
+    ProjectPath(row, *p, 0, out);
+  }
+  return out;
+}
 
 ObjectRows::History& ObjectRows::Entry(const std::string& id, std::uint64_t seq, bool& inserted) {
   auto [it, fresh] = rows_.try_emplace(id);
@@ -118,10 +174,59 @@ StatusOr<RowPtr> ObjectRows::LightBody(const RowVersion& v) const {
   return loader_->LoadLight(v.ref);
 }
 
+StatusOr<RowPtr> ObjectRows::ProjectedBody(const RowVersion& v,
+                                           const std::vector<FieldPath>& paths) const {
+  if (v.row != nullptr) return v.row;
+  if (!v.ref.on_disk() || loader_ == nullptr) return Internal("row version has no body");
+  return loader_->LoadProjected(v.ref, paths);
+}
+
 StatusOr<RowPtr> ObjectRows::FullBody(const VisibleRow& v) const {
   if (!v.light) return v.row;
   if (!v.ref.on_disk() || loader_ == nullptr) return Internal("row version has no body");
   return loader_->Load(v.ref);
+}
+
+bool ObjectRows::MemtableMayMatch(const RowPtr& row, const ScanFilter& filter) const {
+  // Terms name their fields (MATCH's left side); bare tokens are looked for in the whole row.
+  std::vector<TextTerm> whole;
+  if (filter.required_terms.empty()) whole.push_back({.tokens = filter.required_tokens});
+  const std::vector<TextTerm>& terms =
+      filter.required_terms.empty() ? whole : filter.required_terms;
+  for (const TextTerm& term : terms) {
+    std::shared_ptr<const std::vector<std::uint64_t>> have = KeptTokens(row.get(), term.field);
+    if (have == nullptr) {
+      // Tokenized without the lock, so searches do not wait for each other's first reads.
+      have = std::make_shared<const std::vector<std::uint64_t>>(FieldTokens(*row, term.field));
+      std::lock_guard<std::mutex> lock(tokens_mu_);
+      if (memtable_tokens_.size() < memtable_token_rows_max) {
+        MemtableTokens& kept = memtable_tokens_[row.get()];
+        kept.row = row;
+        kept.fields.emplace_back(term.field, have);
+      }
+    }
+    for (std::uint64_t t : term.tokens) {
+      if (!std::binary_search(have->begin(), have->end(), t)) return false;
+    }
+  }
+  return true;
+}
+
+std::shared_ptr<const std::vector<std::uint64_t>> ObjectRows::KeptTokens(
+    const boost::json::object* row, const FieldPath& field) const {
+  std::lock_guard<std::mutex> lock(tokens_mu_);
+  auto it = memtable_tokens_.find(row);
+  if (it == memtable_tokens_.end()) return nullptr;
+  for (const auto& [path, hashes] : it->second.fields) {
+    if (path == field) return hashes;
+  }
+  return nullptr;
+}
+
+void ObjectRows::ForgetTokens(const boost::json::object* row) {
+  if (row == nullptr) return;
+  std::lock_guard<std::mutex> lock(tokens_mu_);
+  memtable_tokens_.erase(row);
 }
 
 Status ObjectRows::Filter(const std::vector<Candidate>& batch, std::size_t limit,
@@ -133,14 +238,25 @@ Status ObjectRows::Filter(const std::vector<Candidate>& batch, std::size_t limit
     // Asked per row: a segment's text index answers for single rows (the loader keeps its
     // answers for the scan), older segments' block filters for whole blocks.
     if (!filter.required_tokens.empty() && flushed && loader_ != nullptr &&
-        !loader_->MayContainAll(c.version.ref, filter.required_tokens)) {
+        !loader_->MayMatchText(c.version.ref, filter.required_terms, filter.required_tokens)) {
+      continue;
+    }
+    if (!filter.required_tokens.empty() && !flushed && !MemtableMayMatch(c.version.row, filter)) {
+      continue;
+    }
+    if (!filter.ranges.empty() && flushed && loader_ != nullptr &&
+        !loader_->BlockMayMatch(c.version.ref, filter.ranges)) {
       continue;
     }
     VisibleRow v{.seq = c.seq,
                  .xact = c.version.xact,
                  .light = flushed && light_first,
                  .ref = c.version.ref};
-    ASSIGN_OR_RETURN(v.row, v.light ? LightBody(c.version) : Body(c.version));
+    if (v.light && !filter.columns.empty()) {
+      ASSIGN_OR_RETURN(v.row, ProjectedBody(c.version, filter.columns));
+    } else {
+      ASSIGN_OR_RETURN(v.row, v.light ? LightBody(c.version) : Body(c.version));
+    }
     if (filter.light && !filter.light(*v.row)) continue;
     if (filter.full) {
       ASSIGN_OR_RETURN(v.row, FullBody(v));
@@ -262,6 +378,7 @@ void ObjectRows::MarkFlushed(const std::vector<UnflushedVersion>& flushed,
     for (auto it = h.versions.rbegin(); it != h.versions.rend(); ++it) {
       if (it->xact != flushed[i].xact) continue;
       it->ref = refs[i];
+      ForgetTokens(it->row.get());
       it->row = nullptr;
       break;
     }

@@ -11,9 +11,11 @@
 #include <boost/json.hpp>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -41,6 +43,36 @@ struct RowVersion {
   RowRef ref;  // the body once flushed
 };
 
+// A field's path from the top level of a row: {"metrics", "prompt_tokens"}.
+using FieldPath = std::vector<std::string>;
+
+// The part of `row` that `paths` reach: for each path, the value at its end with everything
+// it contains, or else the first value along it that is not an object (an array, a scalar),
+// whole. Objects on the way keep only the keys on some path. An expression that reads only
+// fields on `paths` evaluates on the projection exactly as on the row. This is the reference
+// for the projections a loader builds from segment columns (RowLoader::LoadProjected).
+boost::json::object ProjectRow(const boost::json::object& row, const std::vector<FieldPath>& paths);
+
+// A condition on one field that per-block column statistics (min/max, distinct strings) can
+// rule out for a whole block. A row meets it when its value at `path` is a number in [lo, hi]
+// (`equals` unset) or the string `equals` (set).
+struct ColumnRange {
+  FieldPath path;
+  double lo = -std::numeric_limits<double>::infinity();
+  double hi = std::numeric_limits<double>::infinity();
+  std::optional<std::string> equals;
+};
+
+// A MATCH conjunct a segment's text index (storage/text_index.h, version 2) can answer per
+// field: `field MATCH q` for a stored field, with the TokenHash of each of q's tokens in order
+// (`phrase`: q is quoted, so they must occur consecutively).
+struct TextTerm {
+  FieldPath field;
+  std::vector<std::uint64_t> tokens;
+  bool phrase = false;
+  bool operator==(const TextTerm&) const = default;
+};
+
 // Reads flushed row bodies.
 class RowLoader {
  public:
@@ -54,6 +86,30 @@ class RowLoader {
   virtual bool MayContainAll(const RowRef& ref, const std::vector<std::uint64_t>& tokens) const {
     (void)ref;
     (void)tokens;
+    return true;
+  }
+  // False only when the body at `ref` surely fails one of `terms` or lacks one of `tokens`
+  // (every token of the terms, any field: what older indexes and block filters can answer).
+  virtual bool MayMatchText(const RowRef& ref, const std::vector<TextTerm>& terms,
+                            const std::vector<std::uint64_t>& tokens) const {
+    (void)terms;
+    return MayContainAll(ref, tokens);
+  }
+  // The row at `ref`, holding at least what ProjectRow(body, paths) holds (equal to it as JSON
+  // on those paths): a projection built from the segment's typed columns, or the light form
+  // where the block has no usable columns. Cheaper than LoadLight when the paths are few.
+  virtual StatusOr<RowPtr> LoadProjected(const RowRef& ref,
+                                         const std::vector<FieldPath>& paths) const {
+    (void)paths;
+    return LoadLight(ref);
+  }
+  // False only when some range surely fails for every row of the block holding `ref`: every
+  // row has at the range's path nothing, null, or (numeric range) a number outside [lo, hi],
+  // (`equals`) a string other than it. Any other value there (another type, an object, an
+  // array) may meet it. Asked for every flushed row a scan with ranges passes.
+  virtual bool BlockMayMatch(const RowRef& ref, const std::vector<ColumnRange>& ranges) const {
+    (void)ref;
+    (void)ranges;
     return true;
   }
 };
@@ -85,6 +141,16 @@ struct ScanFilter {
   // Token hashes every kept row surely contains (from a MATCH filter); flushed bodies whose
   // segment block lacks one are skipped unread.
   std::vector<std::uint64_t> required_tokens;
+  // The MATCH conjuncts every kept row meets, for text indexes that answer per field and
+  // phrase (RowLoader::MayMatchText); `required_tokens` must then hold all of their tokens.
+  std::vector<TextTerm> required_terms;
+  // When set, flushed rows are read as projections onto these paths (RowLoader::LoadProjected)
+  // where they would be read light: `light` must read only fields on these paths, and rows
+  // returned with VisibleRow::light may be projections (FullBody reads the body).
+  std::vector<FieldPath> columns;
+  // Conditions every kept row meets (a conjunct of the filter): flushed rows in blocks whose
+  // column statistics rule one out (RowLoader::BlockMayMatch) are skipped unread.
+  std::vector<ColumnRange> ranges;
 };
 
 // A memtable version on its way into a segment.
@@ -185,9 +251,18 @@ class ObjectRows {
   void IndexRow(const std::string& id, bool first_version, const std::string& root, bool comment);
   StatusOr<RowPtr> Body(const RowVersion& v) const;
   StatusOr<RowPtr> LightBody(const RowVersion& v) const;
+  StatusOr<RowPtr> ProjectedBody(const RowVersion& v, const std::vector<FieldPath>& paths) const;
   void MoveLocked(const std::vector<Move>& moves);
   // Removes rows (no version left) from rows_ and every index that points into it.
   void EraseRowsLocked(const std::vector<std::string>& ids);
+  // False only when the memtable row surely fails one of the filter's text terms (or lacks
+  // one of its bare tokens). A row's tokens per field are computed once and kept until the
+  // row is flushed (then the segment's text index answers), so repeated text searches do not
+  // tokenize the memtable again.
+  bool MemtableMayMatch(const RowPtr& row, const ScanFilter& filter) const;
+  std::shared_ptr<const std::vector<std::uint64_t>> KeptTokens(const boost::json::object* row,
+                                                               const FieldPath& field) const;
+  void ForgetTokens(const boost::json::object* row);
   // Loads the bodies of `batch` and appends those `filter` accepts to `out`, up to `limit`.
   Status Filter(const std::vector<Candidate>& batch, std::size_t limit, const ScanFilter& filter,
                 std::vector<VisibleRow>& out) const;
@@ -203,6 +278,17 @@ class ObjectRows {
   std::set<std::uint64_t> memtable_seqs_;
   std::uint64_t next_seq_ = 1;
   std::uint64_t max_xact_ = 0;
+
+  // Sorted distinct token hashes of fields of memtable rows that a text search has read, by
+  // body; the entry keeps the body alive so its address is not reused. Bounded: rows past the
+  // bound are tokenized per search.
+  struct MemtableTokens {
+    RowPtr row;
+    std::vector<std::pair<FieldPath, std::shared_ptr<const std::vector<std::uint64_t>>>> fields;
+  };
+  static constexpr std::size_t memtable_token_rows_max = 200'000;
+  mutable std::mutex tokens_mu_;
+  mutable std::unordered_map<const boost::json::object*, MemtableTokens> memtable_tokens_;
 };
 
 class RowStore {

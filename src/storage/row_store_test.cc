@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "base/tokenize.h"
+
 namespace arbor::storage {
 namespace {
 
@@ -78,6 +80,70 @@ TEST(RowStore, IndexesTracesAndComments) {
   ASSERT_EQ(got.size(), 2u);  // first-write order, no duplicates, unknown ids ignored
   EXPECT_LT(got[0].seq, got[1].seq);
   EXPECT_EQ(rows->ScanIds(2, got[0].seq, 10, {"c", "a"}, all)->size(), 1u);
+}
+
+// Memtable rows answer text searches from token sets kept per row: a row lacking a required
+// token is skipped even when the scan's own filter would keep it, and a row's newer version
+// is judged on its own text.
+TEST(RowStore, MemtableTextSearchSkipsRowsWithoutTheTokens) {
+  RowStore store;
+  store.Apply({{"k", "a", Row("the needle is here")}, {"k", "b", Row("nothing to see")}}, 1);
+  const ObjectRows* rows = store.Find("k");
+  ASSERT_NE(rows, nullptr);
+  auto keep_all = [](const boost::json::object&) { return true; };
+  const std::vector<std::uint64_t> needle{TokenHash("needle")};
+  for (int round = 0; round < 2; ++round) {  // the second round answers from the kept sets
+    auto found = rows->ScanIf(1, 0, SIZE_MAX, keep_all, needle);
+    ASSERT_TRUE(found.ok());
+    ASSERT_EQ(found->size(), 1u);
+    EXPECT_EQ((*found)[0].row->at("name").as_string(), "the needle is here");
+  }
+  store.Apply({{"k", "a", Row("moved on")}, {"k", "b", Row("a NEEDLE now")}}, 2);
+  auto now = rows->ScanIf(2, 0, SIZE_MAX, keep_all, needle);
+  ASSERT_TRUE(now.ok());
+  ASSERT_EQ(now->size(), 1u);
+  EXPECT_EQ((*now)[0].row->at("name").as_string(), "a NEEDLE now");
+  auto before = rows->ScanIf(1, 0, SIZE_MAX, keep_all, needle);  // older snapshot, older text
+  ASSERT_TRUE(before.ok());
+  ASSERT_EQ(before->size(), 1u);
+  EXPECT_EQ((*before)[0].row->at("name").as_string(), "the needle is here");
+  auto both = rows->ScanIf(2, 0, SIZE_MAX, keep_all, {TokenHash("needle"), TokenHash("now")});
+  ASSERT_TRUE(both.ok());
+  EXPECT_EQ(both->size(), 1u);
+  auto none = rows->ScanIf(2, 0, SIZE_MAX, keep_all, {TokenHash("needle"), TokenHash("moved")});
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
+// A text term names its field: a memtable row holding the token in another field, or lacking
+// the field, is skipped.
+TEST(RowStore, MemtableTextTermsLookInTheirField) {
+  RowStore store;
+  auto row = [](const char* input, const char* output) {
+    boost::json::object o;
+    if (input != nullptr) o["input"] = boost::json::object{{"q", input}};
+    o["output"] = output;
+    return std::make_shared<const boost::json::object>(std::move(o));
+  };
+  store.Apply({{"k", "a", row("find the needle", "x")},
+               {"k", "b", row("nothing", "needle in output")},
+               {"k", "c", row(nullptr, "needle")}},
+              1);
+  const ObjectRows* rows = store.Find("k");
+  ASSERT_NE(rows, nullptr);
+  ScanFilter filter{.full = [](const boost::json::object&) { return true; },
+                    .required_tokens = {TokenHash("needle")},
+                    .required_terms = {{.field = {"input"}, .tokens = {TokenHash("needle")}}}};
+  for (int round = 0; round < 2; ++round) {
+    auto found = rows->ScanIf(1, 0, SIZE_MAX, filter);
+    ASSERT_TRUE(found.ok());
+    ASSERT_EQ(found->size(), 1u);
+    EXPECT_EQ((*found)[0].row->at("output").as_string(), "x");
+  }
+  filter.required_terms[0].field = {"output"};
+  auto in_output = rows->ScanIf(1, 0, SIZE_MAX, filter);
+  ASSERT_TRUE(in_output.ok());
+  EXPECT_EQ(in_output->size(), 2u);
 }
 
 }  // namespace

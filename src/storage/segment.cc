@@ -165,6 +165,12 @@ boost::json::object LightRow(const boost::json::object& row) {
   return light;
 }
 
+StatusOr<std::string> ZstdCompress(std::string_view raw, int level) { return Compress(raw, level); }
+
+StatusOr<std::string> ZstdDecompress(std::string_view compressed, std::size_t raw_bytes) {
+  return Decompress(compressed, raw_bytes);
+}
+
 SegmentWriter::SegmentWriter(std::string path, SegmentWriterOptions options)
     : path_(std::move(path)), options_(options) {}
 
@@ -217,11 +223,11 @@ StatusOr<SegmentWriter::Place> SegmentWriter::Add(SegmentVersion v, std::string_
     v.index = block_rows_++;
     ARBOR_CHECK(v.index < text_index_block_rows_max);
     PutString(block_, body);
-    const std::size_t first_token = block_tokens_.size();
-    AddRowTokens(*row, block_tokens_);
+    // The index tokenizes the row field by field and hands the block filter the same tokens.
     if (options_.text_index) {
-      text_index_.AddRow(TextIndexRowKey(v.block, v.index), block_tokens_.data() + first_token,
-                         block_tokens_.data() + block_tokens_.size());
+      text_index_.AddRow(TextIndexRowKey(v.block, v.index), *row, block_tokens_);
+    } else {
+      AddRowTokens(*row, block_tokens_);
     }
     // A row without heavy fields is its own light form: reuse its text.
     bool heavy = std::any_of(row->begin(), row->end(),
@@ -233,6 +239,7 @@ StatusOr<SegmentWriter::Place> SegmentWriter::Add(SegmentVersion v, std::string_
     } else {
       PutString(light_block_, body);
     }
+    if (options_.columns) columns_.AddRow(*row);  // the light fields, from the parsed row
   }
   if (info_.versions == 0 || v.xact < info_.min_xact) info_.min_xact = v.xact;
   if (v.xact > info_.max_xact) info_.max_xact = v.xact;
@@ -259,6 +266,7 @@ Status SegmentWriter::FlushBlock() {
   PutU32(block_index_, Crc32c(light));
   RETURN_IF_ERROR(Append(light));
   PutString(filters_, BuildFilter(block_tokens_));
+  if (options_.columns) RETURN_IF_ERROR(columns_.FinishBlock(options_.zstd_level));
   block_tokens_.clear();
   block_.clear();
   light_block_.clear();
@@ -303,6 +311,9 @@ StatusOr<SegmentInfo> SegmentWriter::Finish() {
   info_.bytes = offset_;
   // The index is written (and fsynced) before the caller publishes the segment.
   if (options_.text_index) RETURN_IF_ERROR(text_index_.Write(TextIndexPathFor(path_)));
+  if (options_.columns) {
+    RETURN_IF_ERROR(columns_.Write(ColumnsPathFor(path_), options_.zstd_level));
+  }
   return info_;
 }
 
@@ -403,7 +414,19 @@ StatusOr<std::unique_ptr<SegmentReader>> SegmentReader::Open(const std::string& 
   } else if (index.status().code() != StatusCode::kNotFound) {
     log::Warn("text index not used", {{"segment", path}, {"error", index.status().message()}});
   }
+  r->OpenColumns();
   return r;
+}
+
+void SegmentReader::OpenColumns() {
+  // Columns only accelerate scans: without them (or with damaged ones) rows are read light.
+  std::vector<std::uint32_t> block_rows;
+  for (const BlockEntry& b : blocks_) block_rows.push_back(b.rows);
+  if (auto columns = ColumnsReader::Open(ColumnsPathFor(path_), block_rows); columns.ok()) {
+    columns_ = std::move(*columns);
+  } else if (columns.status().code() != StatusCode::kNotFound) {
+    log::Warn("columns not used", {{"segment", path_}, {"error", columns.status().message()}});
+  }
 }
 
 StatusOr<std::vector<SegmentVersion>> SegmentReader::ReadVersions() const {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "storage/columns.h"
 #include "storage/text_index.h"
 
 namespace arbor::storage {
@@ -35,6 +36,10 @@ inline constexpr std::uint32_t kNoBlock = 0xffffffffu;
 bool IsHeavyField(std::string_view key);
 // A row's light form: every top-level field except the heavy ones, in the same order.
 boost::json::object LightRow(const boost::json::object& row);
+
+// zstd with the segment's limits, for the files beside a segment too (columns.h).
+StatusOr<std::string> ZstdCompress(std::string_view raw, int level);
+StatusOr<std::string> ZstdDecompress(std::string_view compressed, std::size_t raw_bytes);
 
 // One row version as a segment's version table lists it.
 struct SegmentVersion {
@@ -61,6 +66,7 @@ struct SegmentWriterOptions {
   std::size_t block_raw_bytes_target = 64u << 10;
   int zstd_level = 1;      // the fastest level: flushing competes with ingest for the CPU
   bool text_index = true;  // also write the segment's inverted index (seg-N.arbtix)
+  bool columns = true;     // also write the segment's typed columns (seg-N.arbcol)
 };
 
 // Writes one segment file. Versions must come in (object_key, seq, xact) order.
@@ -97,6 +103,7 @@ class SegmentWriter {
   std::uint32_t block_rows_ = 0;
   std::vector<std::uint64_t> block_tokens_;  // token hashes of the block being filled
   TextIndexBuilder text_index_;
+  ColumnsBuilder columns_;
   std::string block_index_;
   std::string filters_;  // one token filter per finished block
   std::vector<SegmentVersion> versions_;
@@ -131,6 +138,9 @@ class SegmentReader {
   // The segment's inverted index; nullptr when it has none (older segments) or it is damaged
   // (scans then use the block filters).
   const TextIndexReader* text_index() const { return text_index_.get(); }
+  // The segment's typed columns; nullptr when it has none (older segments, columns off) or they
+  // are damaged (scans then read light rows).
+  const ColumnsReader* columns() const { return columns_.get(); }
 
  private:
   SegmentReader() = default;
@@ -147,6 +157,7 @@ class SegmentReader {
   };
   StatusOr<std::string> ReadAt(std::uint64_t offset, std::size_t bytes) const;
   StatusOr<BlockRows> ReadRows(const Extent& extent, std::uint32_t rows) const;
+  void OpenColumns();
 
   std::string path_;
   std::uint32_t version_ = 0;
@@ -155,6 +166,7 @@ class SegmentReader {
   std::vector<BlockEntry> blocks_;
   std::vector<std::string> filters_;  // per block: the bloom filter bits
   std::unique_ptr<TextIndexReader> text_index_;
+  std::unique_ptr<ColumnsReader> columns_;
   std::uint64_t table_offset_ = 0;
   std::uint32_t table_bytes_ = 0;
   std::uint32_t table_raw_bytes_ = 0;

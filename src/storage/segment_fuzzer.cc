@@ -39,12 +39,21 @@ void ReadSegment(const std::string& path) {
 void ReadTextIndex(const std::string& path) {
   auto r = TextIndexReader::Open(path);
   if (!r.ok()) return;
-  for (const char* q : {"the", "quick", "the quick", "needle42", "東京"}) {
+  const auto ascending = [](const auto& rows) {
+    if (!rows.ok()) return;
+    for (std::size_t i = 1; i < rows->size(); ++i) ARBOR_CHECK((*rows)[i - 1] <= (*rows)[i]);
+  };
+  // Version 1 answers plain tokens, version 2 fields, subfields and phrases (the v2 fixture's
+  // words: tests/fuzz/corpus/segment/text_index_v2.arbtix).
+  for (const char* q : {"the", "quick", "the quick", "needle42", "東京", "lazy dog dog", "京大"}) {
     std::vector<std::uint64_t> tokens;
     for (const std::string& t : arbor::Tokenize(q)) tokens.push_back(arbor::TokenHash(t));
-    auto rows = (*r)->RowsWithAll(tokens);
-    if (!rows.ok()) continue;
-    for (std::size_t i = 1; i < rows->size(); ++i) ARBOR_CHECK((*rows)[i - 1] <= (*rows)[i]);
+    ascending((*r)->RowsWithAll(tokens));
+    for (const std::vector<std::string>& field :
+         {std::vector<std::string>{"input"}, {"output"}, {"metadata", "topic"}, {"input", "0"}}) {
+      ascending((*r)->RowsMatching(field, tokens, false));
+      ascending((*r)->RowsMatching(field, tokens, true));
+    }
   }
 }
 

@@ -11,7 +11,10 @@
 #include <map>
 #include <optional>
 #include <tuple>
+#include <unordered_map>
 
+#include "base/log.h"
+#include "base/tokenize.h"
 #include "base/util.h"
 #include "json/json.h"
 
@@ -22,12 +25,22 @@ namespace bj = boost::json;
 
 constexpr char kManifestName[] = "MANIFEST.json";
 
-// A block and its light twin are cached apart; the segment number stays in the high half
-// (BlockCache::EraseSegment). Block numbers stay far below 2^31 (that many blocks would take
-// a 50 GB block index).
+// A block, its light twin and its columns are cached apart (the low two bits); the segment
+// number stays in the high half (BlockCache::EraseSegment). Block numbers stay far below 2^30
+// (that many blocks would take a 50 GB block index).
 std::uint64_t CacheKey(std::uint32_t segment, std::uint32_t block, bool light = false) {
-  return (std::uint64_t{segment} << 32) | (std::uint64_t{block} << 1) | (light ? 1 : 0);
+  return (std::uint64_t{segment} << 32) | (std::uint64_t{block} << 2) | (light ? 1 : 0);
 }
+std::uint64_t ColumnsCacheKey(std::uint32_t segment, std::uint32_t block) {
+  return (std::uint64_t{segment} << 32) | (std::uint64_t{block} << 2) | 2;
+}
+constexpr std::uint32_t kCachedBlocksMax = 1u << 30;
+
+// Projected rows (LoadProjected) may take this fraction (1/n) of the block cache's budget
+// again: they are a few fields per row, so half of it holds a query's projections of data many
+// times larger than the parsed light rows that would fit (100k spans: Q2, Q6, Q8 run 2-5x
+// faster with their projections cached than rebuilt per query).
+constexpr std::size_t kProjectionCacheShare = 2;
 
 // Parsed rows take roughly twice their text in memory.
 constexpr std::size_t kParsedBytesPerRawByte = 2;
@@ -41,13 +54,21 @@ bool ParseU64(const bj::value* v, std::uint64_t& out) {
   return !s.empty() && end != nullptr && *end == '\0' && errno == 0;
 }
 
+bool SameRanges(const std::vector<ColumnRange>& a, const std::vector<ColumnRange>& b) {
+  return std::equal(
+      a.begin(), a.end(), b.begin(), b.end(), [](const ColumnRange& x, const ColumnRange& y) {
+        return x.lo == y.lo && x.hi == y.hi && x.equals == y.equals && x.path == y.path;
+      });
+}
+
 bool ParseSegmentNumber(const std::string& name, std::uint32_t& out) {
   unsigned long long n = 0;
   char tail[8] = {0};
   if (std::sscanf(name.c_str(), "seg-%10llu.%7s", &n, tail) != 2) return false;
-  // The segment itself, or its text index (storage/text_index.h).
-  if ((std::strcmp(tail, "arbseg") != 0 && std::strcmp(tail, "arbtix") != 0) || n == 0 ||
-      n > 0xffffffffull) {
+  // The segment itself, its text index (storage/text_index.h) or its columns (columns.h).
+  if ((std::strcmp(tail, "arbseg") != 0 && std::strcmp(tail, "arbtix") != 0 &&
+       std::strcmp(tail, "arbcol") != 0) ||
+      n == 0 || n > 0xffffffffull) {
     return false;
   }
   out = static_cast<std::uint32_t>(n);
@@ -77,6 +98,10 @@ class GarbageCounter {
 
 // Segments whose MATCH answers a scanning thread keeps (Segments::MayContainAll).
 inline constexpr std::size_t text_index_answers_max = 64;
+// Blocks whose column projections (Segments::LoadProjected) and range answers
+// (Segments::BlockMayMatch) a scanning thread keeps.
+inline constexpr std::size_t column_projections_max = 16;
+inline constexpr std::size_t block_answers_max = 1u << 16;
 
 void CrashPoint(const char* point) {
   const char* want = std::getenv("ARBOR_CRASH_AT");
@@ -87,7 +112,9 @@ void CrashPoint(const char* point) {
 }
 
 Segments::Segments(SegmentsOptions options)
-    : options_(std::move(options)), cache_(options_.block_cache_bytes_max) {
+    : options_(std::move(options)),
+      cache_(options_.block_cache_bytes_max),
+      projections_(options_.block_cache_bytes_max / kProjectionCacheShare) {
   static std::atomic<std::uint64_t> instances{0};
   instance_ = ++instances;
 }
@@ -302,7 +329,7 @@ StatusOr<RowPtr> Segments::Load(const RowRef& ref) const { return LoadFrom(ref, 
 StatusOr<RowPtr> Segments::LoadLight(const RowRef& ref) const { return LoadFrom(ref, true); }
 
 StatusOr<RowPtr> Segments::LoadFrom(const RowRef& ref, bool light) const {
-  if (ref.block >= (1u << 31)) return DataLoss("segment block number out of range");
+  if (ref.block >= kCachedBlocksMax) return DataLoss("segment block number out of range");
   std::shared_ptr<const BlockRows> rows = cache_.Get(CacheKey(ref.segment, ref.block, light));
   if (rows == nullptr) {
     std::shared_ptr<SegmentReader> reader;
@@ -327,10 +354,44 @@ StatusOr<RowPtr> Segments::LoadFrom(const RowRef& ref, bool light) const {
   return (*rows)[ref.index];
 }
 
+namespace {
+
+// The rows of a segment's text index that may meet every term (version 2: per field, phrases
+// by position) or hold every token (version 1: any field), ascending.
+StatusOr<std::vector<std::uint64_t>> IndexedRows(const TextIndexReader& index,
+                                                 const std::vector<TextTerm>& terms,
+                                                 const std::vector<std::uint64_t>& tokens) {
+  if (index.version() == 1) return index.RowsWithAll(tokens);
+  if (terms.empty()) return FailedPrecondition("a version 2 text index answers MATCH terms only");
+  std::vector<std::uint64_t> rows;
+  for (std::size_t i = 0; i < terms.size(); ++i) {
+    const TextTerm& t = terms[i];
+    ASSIGN_OR_RETURN(std::vector<std::uint64_t> next,
+                     index.RowsMatching(t.field, t.tokens, t.phrase));
+    if (i == 0) {
+      rows = std::move(next);
+    } else {
+      std::vector<std::uint64_t> both;
+      std::set_intersection(rows.begin(), rows.end(), next.begin(), next.end(),
+                            std::back_inserter(both));
+      rows = std::move(both);
+    }
+    if (rows.empty()) break;
+  }
+  return rows;
+}
+
+}  // namespace
+
 bool Segments::MayContainAll(const RowRef& ref, const std::vector<std::uint64_t>& tokens) const {
-  // A scan asks about every row it passes, with the same tokens: each segment's answer (the
+  return MayMatchText(ref, {}, tokens);
+}
+
+bool Segments::MayMatchText(const RowRef& ref, const std::vector<TextTerm>& terms,
+                            const std::vector<std::uint64_t>& tokens) const {
+  // A scan asks about every row it passes, with the same terms: each segment's answer (the
   // rows its text index lists for all of them) is looked up once and kept, per thread, until
-  // the tokens change. Segments are immutable and, within one open data dir (`instance_`),
+  // the terms change. Segments are immutable and, within one open data dir (`instance_`),
   // their numbers are never reused.
   struct Answer {
     std::uint64_t instance = 0;
@@ -340,9 +401,11 @@ bool Segments::MayContainAll(const RowRef& ref, const std::vector<std::uint64_t>
     std::vector<std::uint64_t> rows;  // TextIndexRowKey, ascending
   };
   thread_local std::vector<std::uint64_t> asked;
+  thread_local std::vector<TextTerm> asked_terms;
   thread_local std::vector<Answer> answers;
-  if (asked != tokens) {
+  if (asked != tokens || asked_terms != terms) {
     asked = tokens;
+    asked_terms = terms;
     answers.clear();
   }
   auto it = std::find_if(answers.begin(), answers.end(), [&](const Answer& a) {
@@ -357,7 +420,7 @@ bool Segments::MayContainAll(const RowRef& ref, const std::vector<std::uint64_t>
       a.reader = r->second;
     }
     if (const TextIndexReader* index = a.reader->text_index(); index != nullptr) {
-      if (auto rows = index->RowsWithAll(tokens); rows.ok()) {
+      if (auto rows = IndexedRows(*index, terms, tokens); rows.ok()) {
         a.rows = std::move(*rows);
         a.exact = true;
       }
@@ -371,6 +434,156 @@ bool Segments::MayContainAll(const RowRef& ref, const std::vector<std::uint64_t>
                               TextIndexRowKey(ref.block, ref.index));
   }
   return it->reader->BlockMayContainAll(ref.block, tokens);
+}
+
+std::shared_ptr<SegmentReader> Segments::ReaderOf(std::uint32_t segment) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = readers_.find(segment);
+  return it == readers_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<const ColumnBlock> Segments::ColumnsOf(const RowRef& ref) const {
+  if (ref.block >= kCachedBlocksMax) return nullptr;
+  const std::uint64_t key = ColumnsCacheKey(ref.segment, ref.block);
+  if (auto cached = cache_.GetAs<ColumnBlock>(key)) return cached;
+  std::shared_ptr<SegmentReader> reader = ReaderOf(ref.segment);
+  const ColumnsReader* columns = reader != nullptr ? reader->columns() : nullptr;
+  if (columns == nullptr || !columns->HasColumns(ref.block)) return nullptr;
+  auto block = columns->ReadBlock(ref.block);
+  if (!block.ok()) {
+    log::Warn("columns not used", {{"segment", std::to_string(ref.segment)},
+                                   {"block", std::to_string(ref.block)},
+                                   {"error", block.status().message()}});
+    return nullptr;
+  }
+  cache_.PutAny(key, *block, (*block)->bytes());
+  return *block;
+}
+
+namespace {
+
+// Projected rows of one block for one set of paths, built once and shared by the scans that
+// ask for the same paths (a repeated query then allocates nothing per row).
+struct ProjectedBlock {
+  std::uint32_t segment = 0;
+  std::uint32_t block = 0;
+  std::vector<FieldPath> paths;
+  std::vector<RowPtr> rows;
+};
+
+std::uint64_t HashPaths(const std::vector<FieldPath>& paths) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (const FieldPath& p : paths) {
+    for (const std::string& key : p) h = (h ^ TokenHash(key)) * 0x100000001b3ull;
+    h = (h ^ 0x2f) * 0x100000001b3ull;
+  }
+  return h;
+}
+
+std::uint64_t ProjectionKey(std::uint64_t paths_hash, std::uint32_t segment, std::uint32_t block) {
+  std::uint64_t x = paths_hash ^ ((std::uint64_t{segment} << 32) | block);
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+// What a parsed JSON value roughly takes in memory (for the cache's byte budget).
+std::size_t ApproxBytes(const bj::value& v) {
+  std::size_t bytes = sizeof(bj::value);
+  if (v.is_string()) bytes += v.get_string().size();
+  if (v.is_array()) {
+    for (const bj::value& x : v.get_array()) bytes += ApproxBytes(x);
+  }
+  if (v.is_object()) {
+    for (const auto& kv : v.get_object()) bytes += 16 + kv.key().size() + ApproxBytes(kv.value());
+  }
+  return bytes;
+}
+
+}  // namespace
+
+std::shared_ptr<const void> Segments::ProjectedRowsOf(const RowRef& ref,
+                                                      const std::vector<FieldPath>& paths,
+                                                      std::uint64_t paths_hash) const {
+  const std::uint64_t key = ProjectionKey(paths_hash, ref.segment, ref.block);
+  if (auto cached = projections_.GetAs<ProjectedBlock>(key);
+      cached != nullptr && cached->segment == ref.segment && cached->block == ref.block &&
+      cached->paths == paths) {
+    return cached;
+  }
+  std::shared_ptr<const ColumnBlock> columns = ColumnsOf(ref);
+  if (columns == nullptr) return nullptr;
+  std::optional<ColumnProjection> projection = ColumnProjection::Make(*columns, paths);
+  if (!projection) return nullptr;
+  auto built = std::make_shared<ProjectedBlock>();
+  built->segment = ref.segment;
+  built->block = ref.block;
+  built->paths = paths;
+  built->rows.reserve(columns->rows());
+  std::size_t bytes = sizeof(ProjectedBlock);
+  for (std::uint32_t row = 0; row < columns->rows(); ++row) {
+    auto object = std::make_shared<const bj::object>(projection->Build(*columns, row));
+    bytes += 64 + ApproxBytes(bj::value(*object));
+    built->rows.push_back(std::move(object));
+  }
+  projections_.PutAny(key, built, bytes);
+  return built;
+}
+
+StatusOr<RowPtr> Segments::LoadProjected(const RowRef& ref,
+                                         const std::vector<FieldPath>& paths) const {
+  // A scan asks for every row it passes, with the same paths: each block's projected rows are
+  // kept per thread, with the block, until the paths change (and in a shared cache beyond).
+  struct Memo {
+    std::uint64_t instance = 0;
+    std::uint32_t segment = 0;
+    std::uint32_t block = 0;
+    std::shared_ptr<const ProjectedBlock> projected;  // nullptr: read light rows
+  };
+  thread_local std::vector<FieldPath> asked;
+  thread_local std::uint64_t asked_hash = 0;
+  thread_local std::vector<Memo> memos;
+  if (asked != paths) {
+    asked = paths;
+    asked_hash = HashPaths(paths);
+    memos.clear();
+  }
+  auto it = std::find_if(memos.begin(), memos.end(), [&](const Memo& m) {
+    return m.block == ref.block && m.segment == ref.segment && m.instance == instance_;
+  });
+  if (it == memos.end()) {
+    Memo m{.instance = instance_, .segment = ref.segment, .block = ref.block};
+    if (ref.block < kCachedBlocksMax) {
+      m.projected =
+          std::static_pointer_cast<const ProjectedBlock>(ProjectedRowsOf(ref, paths, asked_hash));
+    }
+    if (memos.size() >= column_projections_max) memos.erase(memos.begin());
+    memos.push_back(std::move(m));
+    it = memos.end() - 1;
+  }
+  if (it->projected == nullptr || ref.index >= it->projected->rows.size()) return LoadLight(ref);
+  return it->projected->rows[ref.index];
+}
+
+bool Segments::BlockMayMatch(const RowRef& ref, const std::vector<ColumnRange>& ranges) const {
+  // Asked for every row a scan passes, with the same ranges: each block's answer is kept per
+  // thread until the ranges (or the Segments object) change.
+  thread_local std::vector<ColumnRange> asked;
+  thread_local std::uint64_t asked_instance = 0;
+  thread_local std::unordered_map<std::uint64_t, bool> answers;  // segment << 32 | block
+  if (asked_instance != instance_ || !SameRanges(asked, ranges)) {
+    asked = ranges;
+    asked_instance = instance_;
+    answers.clear();
+  }
+  const std::uint64_t key = (std::uint64_t{ref.segment} << 32) | ref.block;
+  if (auto it = answers.find(key); it != answers.end()) return it->second;
+  std::shared_ptr<SegmentReader> reader = ReaderOf(ref.segment);
+  const ColumnsReader* columns = reader != nullptr ? reader->columns() : nullptr;
+  const bool may = columns == nullptr || columns->MayMatch(ref.block, ranges);
+  if (answers.size() >= block_answers_max) answers.clear();
+  answers.emplace(key, may);
+  return may;
 }
 
 std::uint64_t Segments::flushed_xact() const {
@@ -590,6 +803,7 @@ Status Segments::Compact(RowStore& store, const std::vector<std::uint32_t>& numb
   for (std::uint32_t old : numbers) {
     std::filesystem::remove(PathOf(old));
     std::filesystem::remove(TextIndexPathFor(PathOf(old)));
+    std::filesystem::remove(ColumnsPathFor(PathOf(old)));
   }
   return FsyncDirectory(options_.dir);
 }

@@ -69,10 +69,19 @@ class Segments final : public RowLoader {
   StatusOr<RowPtr> Load(const RowRef& ref) const override;
   StatusOr<RowPtr> LoadLight(const RowRef& ref) const override;
   bool MayContainAll(const RowRef& ref, const std::vector<std::uint64_t>& tokens) const override;
+  // Version 2 text indexes answer `terms` (per field, phrases by position); version 1 indexes
+  // answer `tokens`; segments without an index, their block filters.
+  bool MayMatchText(const RowRef& ref, const std::vector<TextTerm>& terms,
+                    const std::vector<std::uint64_t>& tokens) const override;
+  // From the segment's typed columns (storage/columns.h) where the block has them.
+  StatusOr<RowPtr> LoadProjected(const RowRef& ref,
+                                 const std::vector<FieldPath>& paths) const override;
+  bool BlockMayMatch(const RowRef& ref, const std::vector<ColumnRange>& ranges) const override;
 
   std::uint64_t flushed_xact() const;
   std::vector<SegmentMeta> List() const;
   BlockCacheStats cache_stats() const { return cache_.stats(); }
+  BlockCacheStats projection_cache_stats() const { return projections_.stats(); }
 
  private:
   explicit Segments(SegmentsOptions options);
@@ -83,6 +92,15 @@ class Segments final : public RowLoader {
   Status DeleteOrphans() const;
   // A body, or with `light` its light form, through the block cache.
   StatusOr<RowPtr> LoadFrom(const RowRef& ref, bool light) const;
+  // nullptr when the segment is not open.
+  std::shared_ptr<SegmentReader> ReaderOf(std::uint32_t segment) const;
+  // A block's columns through the block cache; nullptr when it has none (or they are damaged).
+  std::shared_ptr<const ColumnBlock> ColumnsOf(const RowRef& ref) const;
+  // The block's rows projected onto `paths` (a ProjectedBlock, segments.cc), through the
+  // projection cache; nullptr when the block has no usable columns.
+  std::shared_ptr<const void> ProjectedRowsOf(const RowRef& ref,
+                                              const std::vector<FieldPath>& paths,
+                                              std::uint64_t paths_hash) const;
   // Garbage counts of segments named by a manifest written before they were recorded.
   Status CountLegacyGarbage();
 
@@ -91,8 +109,10 @@ class Segments final : public RowLoader {
   void CloseRetiredReaders();
 
   const SegmentsOptions options_;
-  std::mutex change_mu_;        // one flush or compaction at a time
-  std::uint64_t instance_ = 0;  // unique per Segments object in this process (MayContainAll)
+  std::mutex change_mu_;  // one flush or compaction at a time
+  // Unique per Segments object in this process (the per-thread memos of MayContainAll,
+  // LoadProjected, BlockMayMatch).
+  std::uint64_t instance_ = 0;
   mutable std::mutex mu_;
   std::vector<SegmentMeta> segments_;     // oldest first
   std::vector<std::uint32_t> uncounted_;  // at open: segments whose garbage is not in the manifest
@@ -101,6 +121,9 @@ class Segments final : public RowLoader {
   std::uint64_t flushed_xact_ = 0;
   std::uint32_t next_number_ = 1;
   mutable BlockCache cache_;
+  // Projected rows per (block, paths) (LoadProjected), apart from cache_ so that blocks and
+  // projections do not evict each other.
+  mutable BlockCache projections_;
 };
 
 // Test hook: when ARBOR_CRASH_AT names `point`, the process exits at once (no cleanup), so

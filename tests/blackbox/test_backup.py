@@ -101,6 +101,9 @@ def test_online_backup_under_load_restores_every_acknowledged_row(live, tmp_path
     paths = {f["path"] for f in manifest["files"]}
     assert manifest["mode"] == "online" and "catalog.db" in paths
     assert any(p.startswith("segments/seg-") for p in paths), "a flushed segment is in the backup"
+    for p in paths:  # each segment goes with its typed columns (storage/columns.h)
+        if p.endswith(".arbseg"):
+            assert p[: -len(".arbseg")] + ".arbcol" in paths, p
     assert any(p.startswith("wal/") for p in paths)
     assert not any("master.key" in p for p in paths), "the master key is never in a backup"
 
