@@ -43,19 +43,22 @@ const std::vector<ColumnRange>& Ranges() {
   return ranges;
 }
 
+// Every row of the block projected onto each set of paths.
+void ProjectEveryRow(const arbor::storage::ColumnBlock& block) {
+  for (const auto& paths : Paths()) {
+    auto projection = ColumnProjection::Make(block, paths);
+    ARBOR_CHECK(projection.has_value());
+    for (std::uint32_t row = 0; row < block.rows(); ++row) (void)projection->Build(block, row);
+  }
+}
+
 void ReadBlocks(const ColumnsReader& r) {
   for (std::uint32_t b = 0; b < r.blocks(); ++b) {
     (void)r.MayMatch(b, Ranges());
     if (!r.HasColumns(b)) continue;
     auto block = r.ReadBlock(b);
     if (!block.ok()) continue;
-    for (const auto& paths : Paths()) {
-      auto projection = ColumnProjection::Make(**block, paths);
-      ARBOR_CHECK(projection.has_value());
-      for (std::uint32_t row = 0; row < (*block)->rows(); ++row) {
-        (void)projection->Build(**block, row);
-      }
-    }
+    ProjectEveryRow(**block);
   }
 }
 
@@ -73,13 +76,7 @@ void ReadRaw(std::string_view input) {
     if (!(*r)->HasColumns(b)) continue;
     auto block = (*r)->DecodeRawBlock(b, input.substr(n));
     if (!block.ok()) continue;
-    for (const auto& paths : Paths()) {
-      auto projection = ColumnProjection::Make(**block, paths);
-      ARBOR_CHECK(projection.has_value());
-      for (std::uint32_t row = 0; row < (*block)->rows(); ++row) {
-        (void)projection->Build(**block, row);
-      }
-    }
+    ProjectEveryRow(**block);
   }
   (void)(*r)->MayMatch(0, Ranges());
 }

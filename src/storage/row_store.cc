@@ -189,27 +189,27 @@ StatusOr<RowPtr> ObjectRows::FullBody(const VisibleRow& v) const {
 
 bool ObjectRows::MemtableMayMatch(const RowPtr& row, const ScanFilter& filter) const {
   // Terms name their fields (MATCH's left side); bare tokens are looked for in the whole row.
-  std::vector<TextTerm> whole;
-  if (filter.required_terms.empty()) whole.push_back({.tokens = filter.required_tokens});
-  const std::vector<TextTerm>& terms =
-      filter.required_terms.empty() ? whole : filter.required_terms;
-  for (const TextTerm& term : terms) {
-    std::shared_ptr<const std::vector<std::uint64_t>> have = KeptTokens(row.get(), term.field);
-    if (have == nullptr) {
-      // Tokenized without the lock, so searches do not wait for each other's first reads.
-      have = std::make_shared<const std::vector<std::uint64_t>>(FieldTokens(*row, term.field));
-      std::lock_guard<std::mutex> lock(tokens_mu_);
-      if (memtable_tokens_.size() < memtable_token_rows_max) {
-        MemtableTokens& kept = memtable_tokens_[row.get()];
-        kept.row = row;
-        kept.fields.emplace_back(term.field, have);
-      }
-    }
-    for (std::uint64_t t : term.tokens) {
-      if (!std::binary_search(have->begin(), have->end(), t)) return false;
+  if (filter.required_terms.empty()) return HasTokens(row, {}, filter.required_tokens);
+  return std::all_of(filter.required_terms.begin(), filter.required_terms.end(),
+                     [&](const TextTerm& t) { return HasTokens(row, t.field, t.tokens); });
+}
+
+bool ObjectRows::HasTokens(const RowPtr& row, const FieldPath& field,
+                           const std::vector<std::uint64_t>& tokens) const {
+  std::shared_ptr<const std::vector<std::uint64_t>> have = KeptTokens(row.get(), field);
+  if (have == nullptr) {
+    // Tokenized without the lock, so searches do not wait for each other's first reads.
+    have = std::make_shared<const std::vector<std::uint64_t>>(FieldTokens(*row, field));
+    std::lock_guard<std::mutex> lock(tokens_mu_);
+    if (memtable_tokens_.size() < memtable_token_rows_max) {
+      MemtableTokens& kept = memtable_tokens_[row.get()];
+      kept.row = row;
+      kept.fields.emplace_back(field, have);
     }
   }
-  return true;
+  return std::all_of(tokens.begin(), tokens.end(), [&](std::uint64_t t) {
+    return std::binary_search(have->begin(), have->end(), t);
+  });
 }
 
 std::shared_ptr<const std::vector<std::uint64_t>> ObjectRows::KeptTokens(

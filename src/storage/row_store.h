@@ -260,6 +260,9 @@ class ObjectRows {
   // row is flushed (then the segment's text index answers), so repeated text searches do not
   // tokenize the memtable again.
   bool MemtableMayMatch(const RowPtr& row, const ScanFilter& filter) const;
+  // True when the row's text at `field` (the whole row when empty) holds every token.
+  bool HasTokens(const RowPtr& row, const FieldPath& field,
+                 const std::vector<std::uint64_t>& tokens) const;
   std::shared_ptr<const std::vector<std::uint64_t>> KeptTokens(const boost::json::object* row,
                                                                const FieldPath& field) const;
   void ForgetTokens(const boost::json::object* row);

@@ -460,8 +460,6 @@ std::shared_ptr<const ColumnBlock> Segments::ColumnsOf(const RowRef& ref) const 
   return *block;
 }
 
-namespace {
-
 // Projected rows of one block for one set of paths, built once and shared by the scans that
 // ask for the same paths (a repeated query then allocates nothing per row).
 struct ProjectedBlock {
@@ -470,6 +468,8 @@ struct ProjectedBlock {
   std::vector<FieldPath> paths;
   std::vector<RowPtr> rows;
 };
+
+namespace {
 
 std::uint64_t HashPaths(const std::vector<FieldPath>& paths) {
   std::uint64_t h = 0xcbf29ce484222325ull;
@@ -502,9 +502,9 @@ std::size_t ApproxBytes(const bj::value& v) {
 
 }  // namespace
 
-std::shared_ptr<const void> Segments::ProjectedRowsOf(const RowRef& ref,
-                                                      const std::vector<FieldPath>& paths,
-                                                      std::uint64_t paths_hash) const {
+std::shared_ptr<const ProjectedBlock> Segments::ProjectedRowsOf(const RowRef& ref,
+                                                                const std::vector<FieldPath>& paths,
+                                                                std::uint64_t paths_hash) const {
   const std::uint64_t key = ProjectionKey(paths_hash, ref.segment, ref.block);
   if (auto cached = projections_.GetAs<ProjectedBlock>(key);
       cached != nullptr && cached->segment == ref.segment && cached->block == ref.block &&

@@ -48,6 +48,8 @@ struct SegmentMeta {
   SegmentGarbage garbage;
 };
 
+struct ProjectedBlock;  // segments.cc
+
 class Segments final : public RowLoader {
  public:
   static StatusOr<std::unique_ptr<Segments>> Open(SegmentsOptions options);
@@ -96,11 +98,11 @@ class Segments final : public RowLoader {
   std::shared_ptr<SegmentReader> ReaderOf(std::uint32_t segment) const;
   // A block's columns through the block cache; nullptr when it has none (or they are damaged).
   std::shared_ptr<const ColumnBlock> ColumnsOf(const RowRef& ref) const;
-  // The block's rows projected onto `paths` (a ProjectedBlock, segments.cc), through the
-  // projection cache; nullptr when the block has no usable columns.
-  std::shared_ptr<const void> ProjectedRowsOf(const RowRef& ref,
-                                              const std::vector<FieldPath>& paths,
-                                              std::uint64_t paths_hash) const;
+  // The block's rows projected onto `paths`, through the projection cache; nullptr when the
+  // block has no usable columns.
+  std::shared_ptr<const ProjectedBlock> ProjectedRowsOf(const RowRef& ref,
+                                                        const std::vector<FieldPath>& paths,
+                                                        std::uint64_t paths_hash) const;
   // Garbage counts of segments named by a manifest written before they were recorded.
   Status CountLegacyGarbage();
 
